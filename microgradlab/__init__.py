@@ -1,0 +1,49 @@
+"""microgradlab: a scalar reverse-mode autograd engine and a small neural-network library.
+
+>>> from microgradlab import Value
+>>> x = Value(-4.0)
+>>> y = (x * x).relu() + 2 * x
+>>> y.backward()
+>>> y.data, x.grad
+(8.0, -6.0)
+"""
+
+from .engine import (
+    Parameter,
+    Value,
+    apply,
+    detect_anomaly,
+    dot,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    vsum,
+    zero_grad,
+)
+from .functional import cos, exp, grad, log, relu, sigmoid, sin, softplus, sqrt, tanh, value_and_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "Parameter",
+    "apply",
+    "vsum",
+    "dot",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "zero_grad",
+    "grad",
+    "value_and_grad",
+    "exp",
+    "log",
+    "sqrt",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+]

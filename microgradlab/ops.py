@@ -1,0 +1,285 @@
+"""The op table: every primitive's forward rule and derivative rule, stated once.
+
+Each :class:`Primitive` holds
+
+* ``forward`` -- the scalar rule on floats, numerically stable over the whole
+  float range; it raises ``ValueError``/``ZeroDivisionError``/``OverflowError``
+  outside its domain and the engine adds the op's name and inputs to the message;
+* ``partials`` -- one function per input giving the local derivative
+  ``d out / d input_i`` as ``partial(m, *inputs, out)``.  ``m`` is a math
+  namespace, so the *same* rule serves three back ends: :data:`SCALAR_MATH` on
+  floats (ordinary ``backward``), the engine's Value namespace (``create_graph``
+  and higher-order gradients) and NumPy (the compiled batch path);
+* ``array_forward`` -- the same forward rule on NumPy arrays, for ``compile``;
+* ``symbol``/``template`` -- how the graph renderer and the test strategies print it;
+* ``domain``/``kinks`` -- per input, the open interval where the op is defined
+  and the points where it is not differentiable, so property tests can draw
+  inputs that stay clear of them by construction.
+
+Everything else -- ``Value``'s operators, ``backward``, graph drawing, the
+Hypothesis strategies and the compiled path -- is driven from :data:`PRIMITIVES`.
+Adding an op is one :func:`define` call.
+
+N-ary primitives (``sum`` and ``dot``) are reductions of an elementwise term:
+``sum`` adds its inputs, ``dot`` adds ``w_i * x_i``; their partials are the
+term's partials (``1`` for ``sum``, those of ``mul`` for ``dot``).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Tuple
+
+__all__ = [
+    "Primitive",
+    "PRIMITIVES",
+    "SCALAR_MATH",
+    "define",
+    "get",
+]
+
+INF = math.inf
+Interval = Tuple[float, float]
+
+
+class ScalarMath:
+    """The math namespace that derivative rules see when they run on floats."""
+
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    sqrt = staticmethod(math.sqrt)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+    tanh = staticmethod(math.tanh)
+
+    @staticmethod
+    def sigmoid(x: float) -> float:
+        # Two branches so that exp never sees a large positive argument.
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+
+    @staticmethod
+    def step(x: float) -> float:
+        """Heaviside step with ``step(0) = 0``: the derivative convention of relu."""
+        return 1.0 if x > 0.0 else 0.0
+
+    @staticmethod
+    def sign(x: float) -> float:
+        """``sign(0) = 0``: the derivative convention of abs."""
+        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+    @staticmethod
+    def pow(x: float, y: float) -> float:
+        """``x ** y`` that answers ``inf`` where the true derivative is infinite."""
+        if x == 0.0 and y < 0.0:
+            return INF
+        return x**y
+
+
+SCALAR_MATH = ScalarMath()
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One entry of the op table.  See the module docstring for the fields."""
+
+    name: str
+    arity: int  # 1, 2, or 0 for n-ary reductions
+    forward: Callable[..., float]
+    partials: Tuple[Callable[..., Any], ...]
+    symbol: str
+    template: str
+    array_forward: Optional[Callable[..., Any]] = None
+    domain: Tuple[Interval, ...] = ()
+    kinks: Tuple[Tuple[float, ...], ...] = ()
+    doc: str = ""
+    node_class: Any = field(default=None, compare=False, repr=False)
+
+    def format(self, *args: str) -> str:
+        """Source text of an application to already-formatted arguments."""
+        return self.template.format(*args)
+
+
+PRIMITIVES: Dict[str, Primitive] = {}
+
+
+def define(
+    name: str,
+    forward: Callable[..., float],
+    partials: Tuple[Callable[..., Any], ...],
+    *,
+    symbol: Optional[str] = None,
+    template: Optional[str] = None,
+    array_forward: Optional[Callable[..., Any]] = None,
+    domain: Optional[Tuple[Interval, ...]] = None,
+    kinks: Optional[Tuple[Tuple[float, ...], ...]] = None,
+    doc: str = "",
+    arity: Optional[int] = None,
+) -> Primitive:
+    """Add a primitive to the op table and return it.
+
+    ``forward(*floats) -> float`` is the scalar rule; ``partials`` holds one
+    function per input, ``partial(m, *inputs, out)``, written with ``m``'s
+    functions (``m.exp``, ``m.log``, ``m.sin``, ``m.cos``, ``m.sqrt``,
+    ``m.tanh``, ``m.sigmoid``, ``m.step``, ``m.sign``, ``m.pow``) and arithmetic
+    operators only, so it works on floats, on Values (higher order) and on
+    NumPy arrays (compiled).  Apply the primitive with
+    :func:`microgradlab.apply`, or use the function :func:`microgradlab.primitive`
+    returns.
+    """
+    if not name.isidentifier():
+        raise ValueError(f"define: op name must be an identifier, got {name!r}")
+    if name in PRIMITIVES:
+        raise ValueError(f"define: an op named {name!r} already exists")
+    n = len(partials) if arity is None else arity
+    if n not in (1, 2) and arity != 0:
+        raise ValueError(f"define: {name!r} needs one partial per input (1 or 2 inputs), got {len(partials)}")
+    if arity != 0 and len(partials) != n:
+        raise ValueError(f"define: {name!r} has {n} inputs but {len(partials)} partials")
+    if template is None:
+        template = f"{name}({', '.join('{%d}' % i for i in range(n))})" if n else f"{name}(...)"
+    prim = Primitive(
+        name=name,
+        arity=n,
+        forward=forward,
+        partials=tuple(partials),
+        symbol=symbol if symbol is not None else name,
+        template=template,
+        array_forward=array_forward,
+        domain=domain if domain is not None else ((-INF, INF),) * max(n, 1),
+        kinks=kinks if kinks is not None else ((),) * max(n, 1),
+        doc=doc,
+    )
+    PRIMITIVES[name] = prim
+    return prim
+
+
+def get(name: str) -> Primitive:
+    """The primitive called ``name``; ``KeyError`` naming the known ops otherwise."""
+    try:
+        return PRIMITIVES[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r}; known ops: {', '.join(sorted(PRIMITIVES))}") from None
+
+
+# --- scalar forward rules that need more than one expression ------------------
+
+
+def _div(x: float, y: float) -> float:
+    if y == 0.0:
+        raise ZeroDivisionError("division by zero")
+    return x / y
+
+
+def _pow(x: float, y: float) -> float:
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError("zero cannot be raised to a negative power")
+    if x < 0.0 and y != int(y):
+        raise ValueError("a negative base needs an integer exponent")
+    try:
+        return x**y
+    except OverflowError:
+        raise OverflowError("the result is too large for a float") from None
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError("the result is too large for a float (the largest input is about 709.78)") from None
+
+
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError("log needs a positive input")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError("sqrt needs a non-negative input")
+    return math.sqrt(x)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never exponentiates a large number.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
+def _leaky_relu(x: float, slope: float) -> float:
+    return x if x > 0.0 else slope * x
+
+
+# --- array forward rules (NumPy is passed in, never imported here) -----------
+
+
+def _np_sigmoid(np: Any, x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _np_softplus(np: Any, x: Any) -> Any:
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+# --- the table ---------------------------------------------------------------
+
+ALL = (-INF, INF)
+POSITIVE = (0.0, INF)
+
+define("add", lambda x, y: x + y, (lambda m, x, y, out: 1.0, lambda m, x, y, out: 1.0),
+       symbol="+", template="{0} + {1}", array_forward=lambda np, x, y: x + y,
+       domain=(ALL, ALL), doc="x + y")
+define("sub", lambda x, y: x - y, (lambda m, x, y, out: 1.0, lambda m, x, y, out: -1.0),
+       symbol="-", template="{0} - {1}", array_forward=lambda np, x, y: x - y,
+       domain=(ALL, ALL), doc="x - y")
+define("mul", lambda x, y: x * y, (lambda m, x, y, out: y, lambda m, x, y, out: x),
+       symbol="*", template="{0} * {1}", array_forward=lambda np, x, y: x * y,
+       domain=(ALL, ALL), doc="x * y")
+define("div", _div, (lambda m, x, y, out: 1.0 / y, lambda m, x, y, out: -out / y),
+       symbol="/", template="{0} / {1}", array_forward=lambda np, x, y: x / y,
+       domain=(ALL, ALL), kinks=((), (0.0,)), doc="x / y; y = 0 is an error")
+define("pow", _pow, (lambda m, x, y, out: y * m.pow(x, y - 1.0), lambda m, x, y, out: out * m.log(x)),
+       symbol="**", template="{0} ** {1}", array_forward=lambda np, x, y: x**y,
+       domain=(POSITIVE, ALL), doc="x ** y; d/dy needs x > 0")
+define("neg", lambda x: -x, (lambda m, x, out: -1.0,),
+       symbol="-", template="-{0}", array_forward=lambda np, x: -x, doc="-x")
+define("abs", abs, (lambda m, x, out: m.sign(x),),
+       symbol="abs", array_forward=lambda np, x: np.abs(x), kinks=((0.0,),),
+       doc="|x|; abs'(0) = 0 by convention")
+define("exp", _exp, (lambda m, x, out: out,),
+       array_forward=lambda np, x: np.exp(x), domain=((-INF, 700.0),), doc="e ** x")
+define("log", _log, (lambda m, x, out: 1.0 / x,),
+       array_forward=lambda np, x: np.log(x), domain=(POSITIVE,), doc="natural logarithm, x > 0")
+define("sqrt", _sqrt, (lambda m, x, out: 0.5 / out,),
+       symbol="√", array_forward=lambda np, x: np.sqrt(x), domain=(POSITIVE,),
+       doc="square root, x >= 0 (the derivative needs x > 0)")
+define("tanh", math.tanh, (lambda m, x, out: 1.0 - out * out,),
+       array_forward=lambda np, x: np.tanh(x), doc="hyperbolic tangent")
+define("sigmoid", ScalarMath.sigmoid, (lambda m, x, out: out * (1.0 - out),),
+       symbol="σ", array_forward=_np_sigmoid, doc="logistic function 1 / (1 + e^-x)")
+define("relu", _relu, (lambda m, x, out: m.step(x),),
+       array_forward=lambda np, x: np.maximum(x, 0.0), kinks=((0.0,),),
+       doc="max(x, 0); relu'(0) = 0 by convention")
+define("leaky_relu", _leaky_relu,
+       (lambda m, x, slope, out: m.step(x) + (1.0 - m.step(x)) * slope,
+        lambda m, x, slope, out: (1.0 - m.step(x)) * x),
+       array_forward=lambda np, x, slope: np.where(x > 0.0, x, slope * x),
+       domain=(ALL, ALL), kinks=((0.0,), ()),
+       doc="x if x > 0 else slope * x; the derivative at 0 is slope by convention")
+define("softplus", _softplus, (lambda m, x, out: m.sigmoid(x),),
+       array_forward=_np_softplus, doc="log(1 + e^x), computed without overflow")
+define("sin", math.sin, (lambda m, x, out: m.cos(x),), array_forward=lambda np, x: np.sin(x), doc="sine")
+define("cos", math.cos, (lambda m, x, out: -m.sin(x),), array_forward=lambda np, x: np.cos(x), doc="cosine")
+define("sum", sum, (lambda m, x, out: 1.0,), arity=0, symbol="Σ", template="vsum([{0}])",
+       doc="sum of many inputs in one node")
+define("dot", lambda ws, xs: sum(map(operator.mul, ws, xs)), PRIMITIVES["mul"].partials, arity=0,
+       symbol="·", template="dot([{0}], [{1}])", doc="sum of w_i * x_i in one node")
