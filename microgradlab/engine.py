@@ -24,7 +24,7 @@ import numbers
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import ops
-from .ops import SCALAR_MATH, Primitive
+from .ops import SCALAR_MATH, Constant, Primitive
 
 __all__ = [
     "Value",
@@ -50,6 +50,13 @@ _ANOMALY = 2
 _MODE: contextvars.ContextVar[int] = contextvars.ContextVar("microgradlab_mode", default=0)
 _mode = _MODE.get
 
+# A node's kind says where its Value inputs sit; it is part of the node's class,
+# so neither the ordering pass nor the backward rule tests operands for constants.
+_ONE_A = 1  # the only Value input is _a (unary ops; binary ops whose _b is a number)
+_ONE_B = 2  # the only Value input is _b (binary ops whose _a is a number)
+_BOTH = 3  # _a and _b are Values
+_MANY = 4  # n-ary: _a (and, for dot, _b) is a tuple of Values and numbers
+
 
 def _real(x: Any, where: str) -> float:
     """``x`` as a float, or a ``TypeError`` that names ``where`` and ``x``."""
@@ -60,6 +67,90 @@ def _real(x: Any, where: str) -> float:
     if isinstance(x, Value):
         raise TypeError(f"{where}: expected a real number, got a Value ({x!r}); use its .data or .detach()")
     raise TypeError(f"{where}: expected a real number, got {x!r} of type {type(x).__name__}")
+
+
+# --- forward: applying a primitive makes a node --------------------------------
+#
+# Each operator is a function made once per primitive (not per node) that
+# computes the scalar rule and fills in a node of the right class.
+
+
+def _fail(prim: Primitive, args: Sequence[float], exc: Exception) -> Exception:
+    text = ", ".join(repr(a) for a in args)
+    return type(exc)(f"{prim.name}({text}): {exc}")
+
+
+def _finish(node: "Value", prim: Primitive, args: Sequence[Any]) -> "Value":
+    """The slow path of every op: ``no_grad`` and ``detect_anomaly``."""
+    mode = _mode()
+    if mode & _ANOMALY and not math.isfinite(node.data):
+        raise FloatingPointError(f"detect_anomaly: {prim.name}({', '.join(map(repr, args))}) produced {node.data}")
+    if mode & _NO_GRAD:
+        return Value(node.data)
+    return node
+
+
+_new = object.__new__
+
+
+def _unary_method(op: Union[str, Primitive]) -> Callable[["Value"], "Value"]:
+    """``self -> op(self)`` for a one-input primitive."""
+    prim = ops.get(op) if isinstance(op, str) else op
+    forward = prim.forward
+
+    def method(self: Value) -> Value:
+        x = self.data
+        try:
+            out = forward(x)
+        except (ArithmeticError, ValueError) as exc:
+            raise _fail(prim, (x,), exc) from None
+        node = _new((prim.node_classes or _node_classes(prim))[_ONE_A])
+        node.data = out
+        node.grad = 0.0
+        node._a = self
+        return _finish(node, prim, (x,)) if _mode() else node
+
+    method.__name__ = prim.name
+    method.__doc__ = prim.doc
+    return method
+
+
+def _binary_method(op: Union[str, Primitive], reflected: bool = False) -> Callable[["Value", Operand], "Value"]:
+    """``(self, other) -> op(self, other)``, or ``op(other, self)`` when ``reflected``.
+
+    ``other`` may be a Value or a number; a number is stored in the node as a float.
+    """
+    prim = ops.get(op) if isinstance(op, str) else op
+    forward = prim.forward
+    const_kind = _ONE_B if reflected else _ONE_A
+
+    def method(self: Value, other: Operand) -> Value:
+        if other.__class__ is float:
+            od, kind = other, const_kind
+        elif isinstance(other, Value):
+            od, kind = other.data, _BOTH
+        else:
+            other = od = _real(other, prim.name)
+            kind = const_kind
+        x = self.data
+        try:
+            out = forward(od, x) if reflected else forward(x, od)
+        except (ArithmeticError, ValueError) as exc:
+            raise _fail(prim, (od, x) if reflected else (x, od), exc) from None
+        node = _new((prim.node_classes or _node_classes(prim))[kind])
+        node.data = out
+        node.grad = 0.0
+        if reflected:
+            node._a = other
+            node._b = self
+        else:
+            node._a = self
+            node._b = other
+        return _finish(node, prim, (od, x) if reflected else (x, od)) if _mode() else node
+
+    method.__name__ = prim.name
+    method.__doc__ = prim.doc
+    return method
 
 
 class Value:
@@ -75,20 +166,32 @@ class Value:
     (a ``Value`` after ``backward(create_graph=True)``).
     """
 
-    __slots__ = ("data", "grad", "label", "_a", "_b")
+    __slots__ = ("data", "grad", "_label", "_a", "_b")
     _op: Optional[Primitive] = None  # leaves have no op; node classes set it
+    _kind = 0  # where a node's Value inputs sit; 0 for a leaf (see _vjp_rule)
     is_parameter = False  # nn's Parameter says True (drawn differently by viz)
 
     data: float
     grad: Any
-    label: str
 
     def __init__(self, data: Number, label: str = "") -> None:
         self.data = data if type(data) is float else _real(data, "Value")
         self.grad = 0.0
+        self.label = label
+
+    @property
+    def label(self) -> str:
+        """A name for drawings and messages (op results start unnamed)."""
+        try:
+            return self._label
+        except AttributeError:
+            return ""
+
+    @label.setter
+    def label(self, label: str) -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {label!r}")
-        self.label = label
+        self._label = label
 
     # --- inspection ----------------------------------------------------------
 
@@ -120,83 +223,37 @@ class Value:
             return (self._a, self._b)
         return self._a + self._b if op.name == "dot" else self._a
 
-    # --- arithmetic: every operator is an op-table primitive ---------------------
+    # --- arithmetic: every operator and method is an op-table primitive -------------
 
-    def __add__(self, other: Operand) -> "Value":
-        return _binary(_ADD, self, other)
-
-    def __radd__(self, other: Operand) -> "Value":
-        return _binary(_ADD, other, self)
-
-    def __sub__(self, other: Operand) -> "Value":
-        return _binary(_SUB, self, other)
-
-    def __rsub__(self, other: Operand) -> "Value":
-        return _binary(_SUB, other, self)
-
-    def __mul__(self, other: Operand) -> "Value":
-        return _binary(_MUL, self, other)
-
-    def __rmul__(self, other: Operand) -> "Value":
-        return _binary(_MUL, other, self)
-
-    def __truediv__(self, other: Operand) -> "Value":
-        return _binary(_DIV, self, other)
-
-    def __rtruediv__(self, other: Operand) -> "Value":
-        return _binary(_DIV, other, self)
-
-    def __pow__(self, other: Operand) -> "Value":
-        return _binary(_POW, self, other)
-
-    def __rpow__(self, other: Operand) -> "Value":
-        return _binary(_POW, other, self)
-
-    def __neg__(self) -> "Value":
-        return _unary(_NEG, self)
+    __add__ = _binary_method("add")
+    __radd__ = _binary_method("add", reflected=True)
+    __sub__ = _binary_method("sub")
+    __rsub__ = _binary_method("sub", reflected=True)
+    __mul__ = _binary_method("mul")
+    __rmul__ = _binary_method("mul", reflected=True)
+    __truediv__ = _binary_method("div")
+    __rtruediv__ = _binary_method("div", reflected=True)
+    __pow__ = _binary_method("pow")
+    __rpow__ = _binary_method("pow", reflected=True)
+    __neg__ = _unary_method("neg")
+    __abs__ = _unary_method("abs")
+    exp = _unary_method("exp")
+    log = _unary_method("log")
+    sqrt = _unary_method("sqrt")
+    tanh = _unary_method("tanh")
+    sigmoid = _unary_method("sigmoid")
+    relu = _unary_method("relu")
+    softplus = _unary_method("softplus")
+    sin = _unary_method("sin")
+    cos = _unary_method("cos")
+    _leaky_relu = _binary_method("leaky_relu")
 
     def __pos__(self) -> "Value":
         return self
 
-    def __abs__(self) -> "Value":
-        return _unary(_ABS, self)
-
-    def exp(self) -> "Value":
-        """``e ** self``; ``OverflowError`` above about 709.78."""
-        return _unary(_EXP, self)
-
-    def log(self) -> "Value":
-        """Natural logarithm; ``ValueError`` for ``data <= 0``."""
-        return _unary(_LOG, self)
-
-    def sqrt(self) -> "Value":
-        """Square root; ``ValueError`` for ``data < 0``."""
-        return _unary(_SQRT, self)
-
-    def tanh(self) -> "Value":
-        return _unary(_TANH, self)
-
-    def sigmoid(self) -> "Value":
-        """``1 / (1 + e^-x)``, stable for any float."""
-        return _unary(_SIGMOID, self)
-
-    def relu(self) -> "Value":
-        """``max(x, 0)``; its derivative at 0 is 0."""
-        return _unary(_RELU, self)
-
     def leaky_relu(self, negative_slope: Operand = 0.01) -> "Value":
         """``x`` for ``x > 0``, else ``negative_slope * x`` (PyTorch's default slope)."""
-        return _binary(_LEAKY_RELU, self, negative_slope)
-
-    def softplus(self) -> "Value":
-        """``log(1 + e^x)``, stable for any float."""
-        return _unary(_SOFTPLUS, self)
-
-    def sin(self) -> "Value":
-        return _unary(_SIN, self)
-
-    def cos(self) -> "Value":
-        return _unary(_COS, self)
+        return self._leaky_relu(negative_slope)
 
     # --- gradients -----------------------------------------------------------
 
@@ -213,17 +270,14 @@ class Value:
             return
         order = _topological_order(self)
         self.grad = gradient
-        if create_graph:
-            m, graph = VALUE_MATH, True
-        else:
-            m, graph = SCALAR_MATH, False
-            if isinstance(gradient, Value):
-                self.grad = gradient.data
+        graph = create_graph
+        if not graph and isinstance(gradient, Value):
+            self.grad = gradient.data
         check = bool(_mode() & _ANOMALY)
         node = self
         try:
             for node in order:
-                node._vjp(node.grad, m, graph)
+                node._vjp(node.grad, graph)
                 if check:
                     _check_grads(node)
         except (ArithmeticError, ValueError) as exc:
@@ -239,8 +293,8 @@ class Value:
         """A new leaf with the same data (and label), cut from the graph."""
         return Value(self.data, self.label)
 
-    # The backward rule of a node; each node class binds the one for its arity.
-    def _vjp(self, g: Any, m: Any, graph: bool) -> None:  # pragma: no cover - leaves never run it
+    # The backward rule of a node; each node class binds its own (see _vjp_rule).
+    def _vjp(self, g: Any, graph: bool) -> None:  # pragma: no cover - leaves never run it
         raise AssertionError("a leaf has no inputs")
 
 
@@ -254,73 +308,111 @@ class Parameter(Value):
         return "Parameter" + super().__repr__()[len("Value"):]
 
 
-# --- backward rules, one per arity, shared by all primitives -----------------
+# --- node classes and their backward rules --------------------------------------
 
 
-def _vjp_unary(node: Value, g: Any, m: Any, graph: bool) -> None:
-    a = node._a
-    d = node._op.partials[0]
-    if graph:
-        a.grad = a.grad + g * d(m, a, node)
-    else:
-        a.grad += g * d(m, a.data, node.data)
+def _vjp_rule(prim: Primitive, kind: int) -> Callable[[Value, Any, bool], None]:
+    """The backward rule for nodes of ``prim`` of one kind, built from the table's partials.
+
+    ``graph`` selects the back end: floats and ``SCALAR_MATH`` (plain backward),
+    or the nodes themselves and ``VALUE_MATH`` (``create_graph``).  A constant
+    partial (``ops.Constant``) is multiplied in without a call.
+    """
+    if kind == _MANY:
+        return _vjp_dot if prim.name == "dot" else _vjp_sum
+    const = [d.value if isinstance(d, Constant) else None for d in prim.partials]
+    da, db = prim.partials[0], prim.partials[-1]
+    ca, cb = const[0], const[-1]
+    unary = prim.arity == 1
+
+    def one_a(node: Value, g: Any, graph: bool) -> None:
+        a = node._a
+        if ca is not None:
+            a.grad += g * ca
+        elif graph:
+            a.grad += g * da(VALUE_MATH, *node.inputs, node)
+        elif unary:
+            a.grad += g * da(SCALAR_MATH, a.data, node.data)
+        else:
+            a.grad += g * da(SCALAR_MATH, a.data, node._b, node.data)
+
+    def one_b(node: Value, g: Any, graph: bool) -> None:
+        b = node._b
+        if cb is not None:
+            b.grad += g * cb
+        elif graph:
+            b.grad += g * db(VALUE_MATH, node._a, b, node)
+        else:
+            b.grad += g * db(SCALAR_MATH, node._a, b.data, node.data)
+
+    def both(node: Value, g: Any, graph: bool) -> None:
+        a = node._a
+        b = node._b
+        if graph:
+            x, y, out, m = a, b, node, VALUE_MATH
+        else:
+            x, y, out, m = a.data, b.data, node.data, SCALAR_MATH
+        a.grad += g * (ca if ca is not None else da(m, x, y, out))
+        b.grad += g * (cb if cb is not None else db(m, x, y, out))
+
+    return {_ONE_A: one_a, _ONE_B: one_b, _BOTH: both}[kind]
 
 
-def _vjp_binary(node: Value, g: Any, m: Any, graph: bool) -> None:
-    a = node._a
-    b = node._b
-    da, db = node._op.partials
-    if graph:
-        x, y, out = a, b, node
-    else:
-        x = a if a.__class__ is float else a.data
-        y = b if b.__class__ is float else b.data
-        out = node.data
-    if a.__class__ is not float:
-        a.grad = a.grad + g * da(m, x, y, out)
-    if b.__class__ is not float:
-        b.grad = b.grad + g * db(m, x, y, out)
-
-
-def _vjp_sum(node: Value, g: Any, m: Any, graph: bool) -> None:
-    d = node._op.partials[0]
-    out = node if graph else node.data
+def _vjp_sum(node: Value, g: Any, graph: bool) -> None:
+    # sum's partial is the constant 1 (see ops): every Value input gets g.
     for v in node._a:
         if v.__class__ is not float:
-            v.grad = v.grad + g * d(m, v if graph else v.data, out)
+            v.grad += g
 
 
-def _vjp_dot(node: Value, g: Any, m: Any, graph: bool) -> None:
+def _vjp_dot(node: Value, g: Any, graph: bool) -> None:
     dw, dx = node._op.partials
-    out = node if graph else node.data
+    if graph:
+        for w, x in zip(node._a, node._b):
+            if w.__class__ is not float:
+                w.grad += g * dw(VALUE_MATH, w, x, node)
+            if x.__class__ is not float:
+                x.grad += g * dx(VALUE_MATH, w, x, node)
+        return
+    out = node.data
     for w, x in zip(node._a, node._b):
-        wv = w if graph or w.__class__ is float else w.data
-        xv = x if graph or x.__class__ is float else x.data
+        wv = w if w.__class__ is float else w.data
+        xv = x if x.__class__ is float else x.data
         if w.__class__ is not float:
-            w.grad = w.grad + g * dw(m, wv, xv, out)
+            w.grad += g * dw(SCALAR_MATH, wv, xv, out)
         if x.__class__ is not float:
-            x.grad = x.grad + g * dx(m, wv, xv, out)
+            x.grad += g * dx(SCALAR_MATH, wv, xv, out)
 
 
-def _node_class(prim: Primitive) -> type:
-    """The Value subclass whose instances are results of ``prim`` (made once)."""
-    cls = prim.node_class
-    if cls is None:
-        vjp = {1: _vjp_unary, 2: _vjp_binary}.get(prim.arity) or (_vjp_dot if prim.name == "dot" else _vjp_sum)
-        cls = type(f"{prim.name}_node", (Value,), {"__slots__": (), "_op": prim, "_vjp": vjp,
-                                                   "__module__": __name__})
-        object.__setattr__(prim, "node_class", cls)  # the table entry is frozen; this is its cache
-    return cls
+def _node_classes(prim: Primitive) -> Tuple[Optional[type], ...]:
+    """The Value subclasses for results of ``prim``, indexed by kind (made once, cached on the entry)."""
+    classes = prim.node_classes
+    if classes is None:
+        if prim.arity == 0:
+            kinds = (_MANY,)
+        elif prim.arity == 1:
+            kinds = (_ONE_A,)
+        else:
+            kinds = (_ONE_A, _ONE_B, _BOTH)
+        classes = tuple(
+            type(f"{prim.name}_node", (Value,), {
+                "__slots__": (), "_op": prim, "_kind": kind, "_vjp": _vjp_rule(prim, kind),
+                "__module__": __name__}) if kind in kinds else None
+            for kind in range(_MANY + 1)
+        )
+        object.__setattr__(prim, "node_classes", classes)  # the table entry is frozen; this is its cache
+    return classes
 
 
 def _topological_order(root: Value) -> List[Value]:
     """Interior nodes reachable from ``root``, each before all of its inputs.
 
     Iterative depth-first search; the reverse of its postorder is a topological
-    order.  The ``grad`` slot of each interior node doubles as its visit mark
-    (its gradient is recomputed anyway): ``opened`` while its inputs are being
-    ordered, then a float zero made for this call only, which is both the
-    "done" mark (checked by identity) and the starting gradient.
+    order.  Leaves are never pushed.  The ``grad`` slot of each interior node
+    doubles as its visit mark (its gradient is recomputed anyway): ``opened``
+    while its inputs are being ordered, then a float zero made for this call
+    only, which is both the "done" mark (checked by identity) and the starting
+    gradient.
     """
     opened = object()
     zero = float("0")  # a fresh object: identity tells this call's marks from stale grads
@@ -331,30 +423,32 @@ def _topological_order(root: Value) -> List[Value]:
         while stack:
             node = pop()
             mark = node.grad
-            if mark is zero:
-                continue
-            if mark is opened:
+            if mark is opened:  # all of its inputs are ordered
                 node.grad = zero
                 emit(node)
                 continue
-            node.grad = opened
-            push(node)
-            arity = node._op.arity
-            if arity == 1:
-                a = node._a
-                if a._op is not None and a.grad is not zero:
-                    push(a)
-            elif arity == 2:
-                a = node._a
-                b = node._b
-                if a.__class__ is not float and a._op is not None and a.grad is not zero:
-                    push(a)
-                if b.__class__ is not float and b._op is not None and b.grad is not zero:
-                    push(b)
-            else:
-                for v in node._a + node._b if node._b.__class__ is tuple else node._a:
-                    if v.__class__ is not float and v._op is not None and v.grad is not zero:
-                        push(v)
+            if mark is zero:  # reached before along another path
+                continue
+            while True:  # open the node, then walk straight down to an input while there is one
+                node.grad = opened
+                push(node)
+                kind = node._kind
+                if kind == _ONE_A:
+                    node = node._a
+                elif kind == _BOTH:
+                    other = node._b
+                    if other._kind and other.grad is not zero:
+                        push(other)
+                    node = node._a
+                elif kind == _ONE_B:
+                    node = node._b
+                else:
+                    for v in node._a + node._b if node._b.__class__ is tuple else node._a:
+                        if v.__class__ is not float and v._kind and v.grad is not zero:
+                            push(v)
+                    break
+                if not node._kind or node.grad is zero:
+                    break
     except BaseException:
         for node in stack + order:
             node.grad = 0.0
@@ -377,56 +471,6 @@ def _describe(node: Value) -> str:
     args = ", ".join(repr(v.data if isinstance(v, Value) else v) for v in node.inputs[:8])
     more = ", ..." if len(node.inputs) > 8 else ""
     return f"{node._op.name}({args}{more})"
-
-
-# --- forward: apply a primitive ------------------------------------------------
-
-
-def _fail(prim: Primitive, args: Sequence[float], exc: Exception) -> Exception:
-    text = ", ".join(repr(a) for a in args)
-    return type(exc)(f"{prim.name}({text}): {exc}")
-
-
-def _finish(node: Value, prim: Primitive, args: Sequence[Any]) -> Value:
-    """The slow path of every op: ``no_grad`` and ``detect_anomaly``."""
-    mode = _mode()
-    if mode & _ANOMALY and not math.isfinite(node.data):
-        raise FloatingPointError(f"detect_anomaly: {prim.name}({', '.join(map(repr, args))}) produced {node.data}")
-    if mode & _NO_GRAD:
-        return Value(node.data)
-    return node
-
-
-_new = object.__new__
-
-
-def _unary(prim: Primitive, x: Value) -> Value:
-    try:
-        out = prim.forward(x.data)
-    except (ArithmeticError, ValueError) as exc:
-        raise _fail(prim, (x.data,), exc) from None
-    node = _new(prim.node_class or _node_class(prim))
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node._a = x
-    return _finish(node, prim, (x.data,)) if _mode() else node
-
-
-def _binary(prim: Primitive, a: Operand, b: Operand) -> Value:
-    ad = a if a.__class__ is float else (a.data if isinstance(a, Value) else _real(a, prim.name))
-    bd = b if b.__class__ is float else (b.data if isinstance(b, Value) else _real(b, prim.name))
-    try:
-        out = prim.forward(ad, bd)
-    except (ArithmeticError, ValueError) as exc:
-        raise _fail(prim, (ad, bd), exc) from None
-    node = _new(prim.node_class or _node_class(prim))
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node._a = a if isinstance(a, Value) else ad
-    node._b = b if isinstance(b, Value) else bd
-    return _finish(node, prim, (ad, bd)) if _mode() else node
 
 
 def _operands(items: Iterable[Operand], where: str) -> Tuple[Tuple[Operand, ...], List[float]]:
@@ -458,7 +502,6 @@ def vsum(values: Iterable[Operand]) -> Value:
     node = _new(_SUM_NODE)
     node.data = float(out)
     node.grad = 0.0
-    node.label = ""
     node._a = items
     node._b = None
     return _finish(node, _SUM, data) if _mode() else node
@@ -489,7 +532,6 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     node = _new(_DOT_NODE)
     node.data = float(out)
     node.grad = 0.0
-    node.label = ""
     node._a = ws
     node._b = xs
     return _finish(node, _DOT, wd + xd) if _mode() else node
@@ -506,20 +548,27 @@ def apply(op: Union[str, Primitive], *args: Operand) -> Value:
         return vsum(args[0]) if prim.name == "sum" else dot(*args)
     if len(args) != prim.arity:
         raise TypeError(f"{prim.name} takes {prim.arity} input(s), got {len(args)}")
-    if not any(isinstance(a, Value) for a in args):
-        args = (Value(_real(args[0], prim.name)),) + args[1:]
+    methods = _APPLIERS.get(prim.name)
+    if methods is None or methods[0] is not prim:
+        methods = _APPLIERS[prim.name] = (prim, _unary_method(prim) if prim.arity == 1 else _binary_method(prim),
+                                          _binary_method(prim, reflected=True) if prim.arity == 2 else None)
+    a = args[0]
     if prim.arity == 1:
-        return _unary(prim, args[0])
-    return _binary(prim, args[0], args[1])
+        return methods[1](a if isinstance(a, Value) else Value(_real(a, prim.name)))
+    b = args[1]
+    if isinstance(a, Value):
+        return methods[1](a, b)
+    if isinstance(b, Value):
+        return methods[2](b, a)
+    return methods[1](Value(_real(a, prim.name)), b)
 
 
-_ADD, _SUB, _MUL, _DIV, _POW = (ops.get(n) for n in ("add", "sub", "mul", "div", "pow"))
-_NEG, _ABS, _EXP, _LOG, _SQRT = (ops.get(n) for n in ("neg", "abs", "exp", "log", "sqrt"))
-_TANH, _SIGMOID, _RELU, _LEAKY_RELU, _SOFTPLUS = (
-    ops.get(n) for n in ("tanh", "sigmoid", "relu", "leaky_relu", "softplus"))
-_SIN, _COS, _SUM, _DOT = (ops.get(n) for n in ("sin", "cos", "sum", "dot"))
-_SUM_NODE = _node_class(_SUM)
-_DOT_NODE = _node_class(_DOT)
+_APPLIERS: Dict[str, tuple] = {}  # name -> (primitive, method, reflected method), for apply()
+
+
+_SUM, _DOT = ops.get("sum"), ops.get("dot")
+_SUM_NODE = _node_classes(_SUM)[_MANY]
+_DOT_NODE = _node_classes(_DOT)[_MANY]
 
 
 # --- the math namespace for Values: derivative rules under create_graph ----------
@@ -534,7 +583,7 @@ class ValueMath:
 
         def fn(x: Any) -> Any:
             if isinstance(x, Value):
-                return _unary(prim, x)
+                return apply(prim, x)
             x = _real(x, name)
             try:
                 return prim.forward(x)
@@ -556,7 +605,7 @@ class ValueMath:
     @staticmethod
     def pow(x: Any, y: Any) -> Any:
         if isinstance(x, Value) or isinstance(y, Value):
-            return x**y if isinstance(x, Value) else _binary(_POW, x, y)
+            return x**y
         return SCALAR_MATH.pow(x, y)
 
 

@@ -7,7 +7,7 @@ Each :class:`Primitive` holds
   outside its domain and the engine adds the op's name and inputs to the message;
 * ``partials`` -- one function per input giving the local derivative
   ``d out / d input_i`` as ``partial(m, *inputs, out)``.  ``m`` is a math
-  namespace, so the *same* rule serves three back ends: :data:`SCALAR_MATH` on
+  namespace (a partial that is constant is a :class:`Constant`), so the *same* rule serves three back ends: :data:`SCALAR_MATH` on
   floats (ordinary ``backward``), the engine's Value namespace (``create_graph``
   and higher-order gradients) and NumPy (the compiled batch path);
 * ``array_forward`` -- the same forward rule on NumPy arrays, for ``compile``;
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
 
 __all__ = [
+    "Constant",
     "Primitive",
     "PRIMITIVES",
     "SCALAR_MATH",
@@ -83,6 +84,29 @@ class ScalarMath:
 SCALAR_MATH = ScalarMath()
 
 
+class Constant:
+    """A partial derivative that does not depend on the inputs (``1`` for add).
+
+    It is called like any other partial; the engine also recognises it and
+    skips the call on its hot path.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float) -> None:
+        self.value = float(value)
+
+    def __call__(self, m: Any, *inputs: Any) -> float:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Constant({self.value!r})"
+
+
+ONE = Constant(1.0)
+MINUS_ONE = Constant(-1.0)
+
+
 @dataclass(frozen=True)
 class Primitive:
     """One entry of the op table.  See the module docstring for the fields."""
@@ -97,7 +121,7 @@ class Primitive:
     domain: Tuple[Interval, ...] = ()
     kinks: Tuple[Tuple[float, ...], ...] = ()
     doc: str = ""
-    node_class: Any = field(default=None, compare=False, repr=False)
+    node_classes: Any = field(default=None, compare=False, repr=False)  # the engine's cache
 
     def format(self, *args: str) -> str:
         """Source text of an application to already-formatted arguments."""
@@ -235,10 +259,10 @@ def _np_softplus(np: Any, x: Any) -> Any:
 ALL = (-INF, INF)
 POSITIVE = (0.0, INF)
 
-define("add", lambda x, y: x + y, (lambda m, x, y, out: 1.0, lambda m, x, y, out: 1.0),
+define("add", lambda x, y: x + y, (ONE, ONE),
        symbol="+", template="{0} + {1}", array_forward=lambda np, x, y: x + y,
        domain=(ALL, ALL), doc="x + y")
-define("sub", lambda x, y: x - y, (lambda m, x, y, out: 1.0, lambda m, x, y, out: -1.0),
+define("sub", lambda x, y: x - y, (ONE, MINUS_ONE),
        symbol="-", template="{0} - {1}", array_forward=lambda np, x, y: x - y,
        domain=(ALL, ALL), doc="x - y")
 define("mul", lambda x, y: x * y, (lambda m, x, y, out: y, lambda m, x, y, out: x),
@@ -250,7 +274,7 @@ define("div", _div, (lambda m, x, y, out: 1.0 / y, lambda m, x, y, out: -out / y
 define("pow", _pow, (lambda m, x, y, out: y * m.pow(x, y - 1.0), lambda m, x, y, out: out * m.log(x)),
        symbol="**", template="{0} ** {1}", array_forward=lambda np, x, y: x**y,
        domain=(POSITIVE, ALL), doc="x ** y; d/dy needs x > 0")
-define("neg", lambda x: -x, (lambda m, x, out: -1.0,),
+define("neg", lambda x: -x, (MINUS_ONE,),
        symbol="-", template="-{0}", array_forward=lambda np, x: -x, doc="-x")
 define("abs", abs, (lambda m, x, out: m.sign(x),),
        symbol="abs", array_forward=lambda np, x: np.abs(x), kinks=((0.0,),),
@@ -279,7 +303,7 @@ define("softplus", _softplus, (lambda m, x, out: m.sigmoid(x),),
        array_forward=_np_softplus, doc="log(1 + e^x), computed without overflow")
 define("sin", math.sin, (lambda m, x, out: m.cos(x),), array_forward=lambda np, x: np.sin(x), doc="sine")
 define("cos", math.cos, (lambda m, x, out: -m.sin(x),), array_forward=lambda np, x: np.cos(x), doc="cosine")
-define("sum", sum, (lambda m, x, out: 1.0,), arity=0, symbol="Σ", template="vsum([{0}])",
+define("sum", sum, (ONE,), arity=0, symbol="Σ", template="vsum([{0}])",
        doc="sum of many inputs in one node")
 define("dot", lambda ws, xs: sum(map(operator.mul, ws, xs)), PRIMITIVES["mul"].partials, arity=0,
        symbol="·", template="dot([{0}], [{1}])", doc="sum of w_i * x_i in one node")
