@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import math
 import numbers
+import operator
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import ops
@@ -55,7 +56,11 @@ _mode = _MODE.get
 _ONE_A = 1  # the only Value input is _a (unary ops; binary ops whose _b is a number)
 _ONE_B = 2  # the only Value input is _b (binary ops whose _a is a number)
 _BOTH = 3  # _a and _b are Values
-_MANY = 4  # n-ary: _a (and, for dot, _b) is a tuple of Values and numbers
+# n-ary nodes (sum, dot) hold tuples: _a (sum's items, dot's weights) and _b (dot's inputs)
+_MANY = 4  # every item of _a is a Value; every item of _b (if any) is a float
+_MANY_AB = 5  # every item of _a and of _b is a Value
+_MANY_B = 6  # every item of _a is a float, every item of _b a Value
+_MIXED = 7  # anything else: items are checked one by one
 
 
 def _real(x: Any, where: str) -> float:
@@ -318,7 +323,7 @@ def _vjp_rule(prim: Primitive, kind: int) -> Callable[[Value, Any, bool], None]:
     or the nodes themselves and ``VALUE_MATH`` (``create_graph``).  A constant
     partial (``ops.Constant``) is multiplied in without a call.
     """
-    if kind == _MANY:
+    if kind >= _MANY:
         return _vjp_dot if prim.name == "dot" else _vjp_sum
     const = [d.value if isinstance(d, Constant) else None for d in prim.partials]
     da, db = prim.partials[0], prim.partials[-1]
@@ -359,29 +364,34 @@ def _vjp_rule(prim: Primitive, kind: int) -> Callable[[Value, Any, bool], None]:
 
 
 def _vjp_sum(node: Value, g: Any, graph: bool) -> None:
-    # sum's partial is the constant 1 (see ops): every Value input gets g.
-    for v in node._a:
-        if v.__class__ is not float:
-            v.grad += g
+    # sum's partial is the constant 1 (see ops): every Value item gets g.
+    for v in node._a if node._kind == _MANY else filter(_is_value, node._a):
+        v.grad += g
 
 
 def _vjp_dot(node: Value, g: Any, graph: bool) -> None:
-    dw, dx = node._op.partials
-    if graph:
-        for w, x in zip(node._a, node._b):
-            if w.__class__ is not float:
-                w.grad += g * dw(VALUE_MATH, w, x, node)
-            if x.__class__ is not float:
-                x.grad += g * dx(VALUE_MATH, w, x, node)
+    # dot's partials are the other factor (ops.Factor): d/dw_i = x_i, d/dx_i = w_i.
+    ws, xs = node._a, node._b
+    kind = node._kind
+    if kind == _MANY:  # Values times numbers: a layer's weights times its input
+        for w, x in zip(ws, xs):
+            w.grad += g * x
         return
-    out = node.data
-    for w, x in zip(node._a, node._b):
-        wv = w if w.__class__ is float else w.data
-        xv = x if x.__class__ is float else x.data
-        if w.__class__ is not float:
-            w.grad += g * dw(SCALAR_MATH, wv, xv, out)
-        if x.__class__ is not float:
-            x.grad += g * dx(SCALAR_MATH, wv, xv, out)
+    if kind == _MANY_AB and not graph:
+        for w, x in zip(ws, xs):
+            w.grad += g * x.data
+            x.grad += g * w.data
+        return
+    for w, x in zip(ws, xs):
+        w_is_value, x_is_value = isinstance(w, Value), isinstance(x, Value)
+        if w_is_value:
+            w.grad += g * (x if graph or not x_is_value else x.data)
+        if x_is_value:
+            x.grad += g * (w if graph or not w_is_value else w.data)
+
+
+def _is_value(v: Any) -> bool:
+    return isinstance(v, Value)
 
 
 def _node_classes(prim: Primitive) -> Tuple[Optional[type], ...]:
@@ -389,7 +399,7 @@ def _node_classes(prim: Primitive) -> Tuple[Optional[type], ...]:
     classes = prim.node_classes
     if classes is None:
         if prim.arity == 0:
-            kinds = (_MANY,)
+            kinds = (_MANY, _MANY_AB, _MANY_B, _MIXED)
         elif prim.arity == 1:
             kinds = (_ONE_A,)
         else:
@@ -398,7 +408,7 @@ def _node_classes(prim: Primitive) -> Tuple[Optional[type], ...]:
             type(f"{prim.name}_node", (Value,), {
                 "__slots__": (), "_op": prim, "_kind": kind, "_vjp": _vjp_rule(prim, kind),
                 "__module__": __name__}) if kind in kinds else None
-            for kind in range(_MANY + 1)
+            for kind in range(_MIXED + 1)
         )
         object.__setattr__(prim, "node_classes", classes)  # the table entry is frozen; this is its cache
     return classes
@@ -418,7 +428,7 @@ def _topological_order(root: Value) -> List[Value]:
     zero = float("0")  # a fresh object: identity tells this call's marks from stale grads
     order: List[Value] = []
     stack = [root]
-    push, pop, emit = stack.append, stack.pop, order.append
+    push, pop, emit, extend = stack.append, stack.pop, order.append, stack.extend
     try:
         while stack:
             node = pop()
@@ -442,10 +452,13 @@ def _topological_order(root: Value) -> List[Value]:
                     node = node._a
                 elif kind == _ONE_B:
                     node = node._b
-                else:
-                    for v in node._a + node._b if node._b.__class__ is tuple else node._a:
-                        if v.__class__ is not float and v._kind and v.grad is not zero:
-                            push(v)
+                else:  # n-ary: push the interior items (C-level filter: leaves cost little)
+                    if kind == _MANY or kind == _MANY_AB:
+                        extend(filter(_interior, node._a))
+                    if kind == _MANY_AB or kind == _MANY_B:
+                        extend(filter(_interior, node._b))
+                    elif kind == _MIXED:
+                        extend(v for v in node.inputs if isinstance(v, Value) and v._kind)
                     break
                 if not node._kind or node.grad is zero:
                     break
@@ -473,11 +486,16 @@ def _describe(node: Value) -> str:
     return f"{node._op.name}({args}{more})"
 
 
-def _operands(items: Iterable[Operand], where: str) -> Tuple[Tuple[Operand, ...], List[float]]:
-    """The items (constants as floats) and their data, for an n-ary node."""
-    items = tuple(items)
-    out = tuple(v if isinstance(v, Value) else _real(v, where) for v in items)
-    return out, [v.data if isinstance(v, Value) else v for v in out]
+def _items(seq: Iterable[Operand], where: str) -> Tuple[Tuple[Operand, ...], List[float], int]:
+    """An n-ary node's operands checked one by one: the tuple (numbers as
+    floats), their data, and what they are: 1 all Values, 0 all floats, -1 a mix."""
+    items = tuple(v if isinstance(v, Value) else _real(v, where) for v in seq)
+    n_values = sum(isinstance(v, Value) for v in items)
+    what = 1 if n_values == len(items) else (0 if n_values == 0 else -1)
+    return items, [v.data if isinstance(v, Value) else v for v in items], what
+
+
+_interior = operator.attrgetter("_kind")  # true for op nodes, 0 for leaves
 
 
 def vsum(values: Iterable[Operand]) -> Value:
@@ -492,15 +510,19 @@ def vsum(values: Iterable[Operand]) -> Value:
     >>> s.backward(); [x.grad for x in xs[:2]]
     [1.0, 1.0]
     """
-    items = tuple(values)
-    try:
+    items = values if values.__class__ is tuple else tuple(values)
+    try:  # fast path: all Values (anything else gives an error or a non-float sum)
         data = [v.data for v in items]
         out = _SUM.forward(data)
     except (AttributeError, TypeError):
-        items, data = _operands(items, "vsum")
-        out = _SUM.forward(data)
-    node = _new(_SUM_NODE)
-    node.data = float(out)
+        out = None
+    kind = _MANY
+    if out.__class__ is not float:
+        items, data, what = _items(items, "vsum")
+        out = float(_SUM.forward(data))
+        kind = _MANY if what == 1 else _MIXED
+    node = _new(_SUM_CLASSES[kind])
+    node.data = out
     node.grad = 0.0
     node._a = items
     node._b = None
@@ -517,24 +539,35 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     >>> d.backward(); [wi.grad for wi in w]
     [2.0, 3.0]
     """
-    ws = tuple(ws)
-    xs = tuple(xs)
+    ws = ws if ws.__class__ is tuple else tuple(ws)
+    xs = xs if xs.__class__ is tuple else tuple(xs)
     if len(ws) != len(xs):
         raise ValueError(f"dot: lengths differ: {len(ws)} weights and {len(xs)} inputs")
-    try:
+    try:  # fast path: Values times Values or times floats
         wd = [w.data for w in ws]
-        xd = [x.data for x in xs]
+        try:
+            xd = [x.data for x in xs]
+            kind = _MANY_AB
+        except AttributeError:
+            xd, kind = xs, _MANY
         out = _DOT.forward(wd, xd)
     except (AttributeError, TypeError):
-        ws, wd = _operands(ws, "dot")
-        xs, xd = _operands(xs, "dot")
-        out = _DOT.forward(wd, xd)
-    node = _new(_DOT_NODE)
-    node.data = float(out)
+        out = None
+    if out.__class__ is not float:  # a mix, ints, numbers of other types: check each
+        ws, wd, w_what = _items(ws, "dot")
+        xs, xd, x_what = _items(xs, "dot")
+        out = float(_DOT.forward(wd, xd))
+        kind = _DOT_KINDS.get((w_what, x_what), _MIXED)
+    node = _new(_DOT_CLASSES[kind])
+    node.data = out
     node.grad = 0.0
     node._a = ws
     node._b = xs
-    return _finish(node, _DOT, wd + xd) if _mode() else node
+    return _finish(node, _DOT, list(wd) + list(xd)) if _mode() else node
+
+
+# (what the weights are, what the inputs are) -> node kind; see _items
+_DOT_KINDS = {(1, 0): _MANY, (1, 1): _MANY_AB, (0, 1): _MANY_B}
 
 
 def apply(op: Union[str, Primitive], *args: Operand) -> Value:
@@ -567,8 +600,9 @@ _APPLIERS: Dict[str, tuple] = {}  # name -> (primitive, method, reflected method
 
 
 _SUM, _DOT = ops.get("sum"), ops.get("dot")
-_SUM_NODE = _node_classes(_SUM)[_MANY]
-_DOT_NODE = _node_classes(_DOT)[_MANY]
+if [getattr(d, "index", None) for d in _DOT.partials] != [1, 0]:  # _vjp_dot relies on it
+    raise ImportError("the op table's dot must have mul's partials, (Factor(1), Factor(0))")
+_SUM_CLASSES, _DOT_CLASSES = _node_classes(_SUM), _node_classes(_DOT)
 
 
 # --- the math namespace for Values: derivative rules under create_graph ----------

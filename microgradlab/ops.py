@@ -22,7 +22,7 @@ Adding an op is one :func:`define` call.
 
 N-ary primitives (``sum`` and ``dot``) are reductions of an elementwise term:
 ``sum`` adds its inputs, ``dot`` adds ``w_i * x_i``; their partials are the
-term's partials (``1`` for ``sum``, those of ``mul`` for ``dot``).
+term's partials (``1`` for ``sum``; for ``dot``, those of ``mul``: the other factor).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 __all__ = [
     "Constant",
+    "Factor",
     "Primitive",
     "PRIMITIVES",
     "SCALAR_MATH",
@@ -101,6 +102,24 @@ class Constant:
 
     def __repr__(self) -> str:
         return f"Constant({self.value!r})"
+
+
+class Factor:
+    """The partial that is input ``index`` itself: ``d(x*y)/dx = y`` is ``Factor(1)``.
+
+    Called like any other partial; ``dot``'s backward uses it without calls.
+    """
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __call__(self, m: Any, *inputs: Any) -> Any:
+        return inputs[self.index]
+
+    def __repr__(self) -> str:
+        return f"Factor({self.index})"
 
 
 ONE = Constant(1.0)
@@ -305,5 +324,5 @@ define("sin", math.sin, (lambda m, x, out: m.cos(x),), array_forward=lambda np, 
 define("cos", math.cos, (lambda m, x, out: -m.sin(x),), array_forward=lambda np, x: np.cos(x), doc="cosine")
 define("sum", sum, (ONE,), arity=0, symbol="Σ", template="vsum([{0}])",
        doc="sum of many inputs in one node")
-define("dot", lambda ws, xs: sum(map(operator.mul, ws, xs)), PRIMITIVES["mul"].partials, arity=0,
+define("dot", lambda ws, xs: sum(map(operator.mul, ws, xs)), (Factor(1), Factor(0)), arity=0,
        symbol="·", template="dot([{0}], [{1}])", doc="sum of w_i * x_i in one node")
