@@ -39,6 +39,7 @@ __all__ = [
     "is_grad_enabled",
     "detect_anomaly",
     "zero_grad",
+    "TracingError",
 ]
 
 Number = Union[int, float]
@@ -48,6 +49,7 @@ Operand = Union["Value", int, float]
 # thread or task never leaks into another, and the fast path reads it once.
 _NO_GRAD = 1
 _ANOMALY = 2
+_TRACING = 4  # set by microgradlab.compile while it records a tape
 _MODE: contextvars.ContextVar[int] = contextvars.ContextVar("microgradlab_mode", default=0)
 _mode = _MODE.get
 
@@ -207,6 +209,28 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    # Comparisons and truth look at data, as for floats and PyTorch scalars.  A
+    # traced function must not branch on data, so they raise while tracing.
+    def __bool__(self) -> bool:
+        _no_branching_while_tracing(self, "bool()")
+        return self.data != 0.0
+
+    def __lt__(self, other: Operand) -> bool:
+        _no_branching_while_tracing(self, "<")
+        return self.data < _data_of(other, "<")
+
+    def __le__(self, other: Operand) -> bool:
+        _no_branching_while_tracing(self, "<=")
+        return self.data <= _data_of(other, "<=")
+
+    def __gt__(self, other: Operand) -> bool:
+        _no_branching_while_tracing(self, ">")
+        return self.data > _data_of(other, ">")
+
+    def __ge__(self, other: Operand) -> bool:
+        _no_branching_while_tracing(self, ">=")
+        return self.data >= _data_of(other, ">=")
+
     @property
     def op(self) -> Optional[Primitive]:
         """The primitive that produced this node, or ``None`` for a leaf."""
@@ -301,6 +325,27 @@ class Value:
     # The backward rule of a node; each node class binds its own (see _vjp_rule).
     def _vjp(self, g: Any, graph: bool) -> None:  # pragma: no cover - leaves never run it
         raise AssertionError("a leaf has no inputs")
+
+
+class TracingError(TypeError):
+    """A traced function tried to branch on the data of a Value."""
+
+
+def _no_branching_while_tracing(v: Value, what: str) -> None:
+    if _mode() & _TRACING:
+        raise TracingError(
+            f"{what} on a traced Value ({v!r}): a compiled function cannot branch on data; "
+            "write the choice with ops instead (e.g. relu, or x * mask with mask an input)"
+        )
+
+
+def _data_of(x: Operand, where: str) -> float:
+    return x.data if isinstance(x, Value) else _real(x, where)
+
+
+def tracing() -> contextlib.AbstractContextManager:
+    """While recording a tape (microgradlab.compile): branching on a Value's data raises."""
+    return _mode_flag(_TRACING, True)
 
 
 class Parameter(Value):
