@@ -70,7 +70,10 @@ def _real(x: Any, where: str) -> float:
     if type(x) is float:
         return x
     if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{where}: {x!r} is too large for a float") from None
     if isinstance(x, Value):
         raise TypeError(f"{where}: expected a real number, got a Value ({x!r}); use its .data or .detach()")
     raise TypeError(f"{where}: expected a real number, got {x!r} of type {type(x).__name__}")
@@ -686,6 +689,13 @@ class ValueMath:
         if isinstance(x, Value) or isinstance(y, Value):
             return x**y
         return SCALAR_MATH.pow(x, y)
+
+    @staticmethod
+    def xlogy(x: Any, y: Any) -> Any:
+        x_data = x.data if isinstance(x, Value) else x
+        if x_data == 0.0:
+            return 0.0
+        return x * ValueMath.log(y)
 
 
 for _name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus"):

@@ -75,6 +75,15 @@ class ScalarMath:
         return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
     @staticmethod
+    def xlogy(x: float, y: float) -> float:
+        """``x * log(y)``, and 0 where ``x`` is 0 (as ``0 ** e`` is flat in ``e``)."""
+        if x == 0.0:
+            return 0.0
+        if y <= 0.0:
+            raise ValueError(f"the derivative with respect to the exponent needs a positive base, got {y!r}")
+        return x * math.log(y)
+
+    @staticmethod
     def pow(x: float, y: float) -> float:
         """``x ** y`` that answers ``inf`` where the true derivative is infinite."""
         if x == 0.0 and y < 0.0:
@@ -168,7 +177,7 @@ def define(
     ``forward(*floats) -> float`` is the scalar rule; ``partials`` holds one
     function per input, ``partial(m, *inputs, out)``, written with ``m``'s
     functions (``m.exp``, ``m.log``, ``m.sin``, ``m.cos``, ``m.sqrt``,
-    ``m.tanh``, ``m.sigmoid``, ``m.step``, ``m.sign``, ``m.pow``) and arithmetic
+    ``m.tanh``, ``m.sigmoid``, ``m.step``, ``m.sign``, ``m.pow``, ``m.xlogy``) and arithmetic
     operators only, so it works on floats, on Values (higher order) and on
     NumPy arrays (compiled).  Apply the primitive with
     :func:`microgradlab.apply`, or use the function :func:`microgradlab.primitive`
@@ -290,7 +299,7 @@ define("mul", lambda x, y: x * y, (lambda m, x, y, out: y, lambda m, x, y, out: 
 define("div", _div, (lambda m, x, y, out: 1.0 / y, lambda m, x, y, out: -out / y),
        symbol="/", template="{0} / {1}", array_forward=lambda np, x, y: x / y,
        domain=(ALL, ALL), kinks=((), (0.0,)), doc="x / y; y = 0 is an error")
-define("pow", _pow, (lambda m, x, y, out: y * m.pow(x, y - 1.0), lambda m, x, y, out: out * m.log(x)),
+define("pow", _pow, (lambda m, x, y, out: y * m.pow(x, y - 1.0), lambda m, x, y, out: m.xlogy(out, x)),
        symbol="**", template="{0} ** {1}", array_forward=lambda np, x, y: x**y,
        domain=(POSITIVE, ALL), doc="x ** y; d/dy needs x > 0")
 define("neg", lambda x: -x, (MINUS_ONE,),
