@@ -15,6 +15,7 @@ or its scalar rule to a number, so one ``f`` works on both.
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any, Callable, List, Sequence, Tuple, Union
 
 from .engine import VALUE_MATH, Value
@@ -32,6 +33,11 @@ relu = VALUE_MATH.relu
 softplus = VALUE_MATH.softplus
 
 ArgNums = Union[int, Sequence[int]]
+
+# How many transforms are running around the current call.  Inside another
+# transform a gradient must stay a differentiable Value, even when it reaches
+# the outer variable only through a closure or another argument.
+_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("microgradlab_transform_depth", default=0)
 
 
 def _all_leaves(root: Value) -> List[Value]:
@@ -85,12 +91,17 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
             if not -len(args) <= i < len(args):
                 raise IndexError(f"value_and_grad: argnums {i} is out of range for {len(args)} arguments")
         args_list = list(args)
-        inputs, nested = {}, False
+        nested = _DEPTH.get() > 0
+        inputs = {}
         for i in nums:
             inputs[i], was_value = _as_input(args[i], f"x{i}")
             args_list[i] = inputs[i]
             nested = nested or was_value
-        out = f(*args_list)
+        token = _DEPTH.set(_DEPTH.get() + 1)
+        try:
+            out = f(*args_list)
+        finally:
+            _DEPTH.reset(token)
         if not isinstance(out, Value):
             zero = {i: [0.0] * len(v) if isinstance(v, list) else 0.0 for i, v in inputs.items()}
             grads = tuple(zero[i] for i in nums)

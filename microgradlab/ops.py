@@ -311,7 +311,7 @@ define("exp", _exp, (lambda m, x, out: out,),
        array_forward=lambda np, x: np.exp(x), domain=((-INF, 700.0),), doc="e ** x")
 define("log", _log, (lambda m, x, out: 1.0 / x,),
        array_forward=lambda np, x: np.log(x), domain=(POSITIVE,), doc="natural logarithm, x > 0")
-define("sqrt", _sqrt, (lambda m, x, out: 0.5 / out,),
+define("sqrt", _sqrt, (lambda m, x, out: 0.5 * m.pow(out, -1.0),),
        symbol="√", array_forward=lambda np, x: np.sqrt(x), domain=(POSITIVE,),
        doc="square root, x >= 0 (the derivative needs x > 0)")
 define("tanh", math.tanh, (lambda m, x, out: 1.0 - out * out,),
