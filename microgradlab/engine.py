@@ -253,7 +253,10 @@ class Value:
             return (self._a,)
         if op.arity == 2:
             return (self._a, self._b)
-        return self._a + self._b if op.name == "dot" else self._a
+        if op.name != "dot":
+            return self._a
+        # Weights then inputs; a bias is the weight of a constant input 1.
+        return self._a + self._b + ((1.0,) if len(self._a) > len(self._b) else ())
 
     # --- arithmetic: every operator and method is an op-table primitive -------------
 
@@ -418,9 +421,12 @@ def _vjp_sum(node: Value, g: Any, graph: bool) -> None:
 
 
 def _vjp_dot(node: Value, g: Any, graph: bool) -> None:
-    # dot's partials are the other factor (ops.Factor): d/dw_i = x_i, d/dx_i = w_i.
+    # dot's partials are the other factor (ops.Factor): d/dw_i = x_i, d/dx_i = w_i,
+    # and d/dbias = 1 (its input is the constant 1).
     ws, xs = node._a, node._b
     kind = node._kind
+    if len(ws) > len(xs) and ws[-1].__class__ is not float:
+        ws[-1].grad += g
     if kind == _MANY:  # Values times numbers: a layer's weights times its input
         for w, x in zip(ws, xs):
             w.grad += g * x
@@ -477,6 +483,8 @@ def _topological_order(root: Value) -> List[Value]:
     order: List[Value] = []
     stack = [root]
     push, pop, emit, extend = stack.append, stack.pop, order.append, stack.extend
+    expanded: set = set()  # ids of input tuples already pushed (they stay alive: nodes hold them)
+    expanded_add = expanded.add
     try:
         while stack:
             node = pop()
@@ -504,7 +512,12 @@ def _topological_order(root: Value) -> List[Value]:
                     if kind == _MANY or kind == _MANY_AB:
                         extend(filter(_interior, node._a))
                     if kind == _MANY_AB or kind == _MANY_B:
-                        extend(filter(_interior, node._b))
+                        # The neurons of a layer share one input tuple: expand it once.  A
+                        # tuple met again is finished already (else the graph had a cycle).
+                        inputs = node._b
+                        if id(inputs) not in expanded:
+                            expanded_add(id(inputs))
+                            extend(filter(_interior, inputs))
                     elif kind == _MIXED:
                         extend(v for v in node.inputs if isinstance(v, Value) and v._kind)
                     break
@@ -577,8 +590,11 @@ def vsum(values: Iterable[Operand]) -> Value:
     return _finish(node, _SUM, data) if _mode() else node
 
 
-def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
-    """``Σ ws[i] * xs[i]`` as *one* graph node (a neuron's pre-activation).
+def dot(ws: Iterable[Operand], xs: Iterable[Operand], bias: Optional[Operand] = None) -> Value:
+    """``Σ ws[i] * xs[i] (+ bias)`` as *one* graph node (a neuron's pre-activation).
+
+    Like PyTorch's ``F.linear``, the bias is optional; it is stored as one
+    more weight, whose input is the constant 1.
 
     >>> w = [Value(0.5), Value(-1.0)]
     >>> d = dot(w, [2.0, 3.0])
@@ -586,18 +602,22 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     -2.0
     >>> d.backward(); [wi.grad for wi in w]
     [2.0, 3.0]
+    >>> b = Value(0.25)
+    >>> dot(w, [2.0, 3.0], b).data
+    -1.75
     """
     ws = ws if ws.__class__ is tuple else tuple(ws)
     xs = xs if xs.__class__ is tuple else tuple(xs)
     if len(ws) != len(xs):
         raise ValueError(f"dot: lengths differ: {len(ws)} weights and {len(xs)} inputs")
+    if bias is not None:
+        ws += (bias,)
     try:  # fast path: Values times Values or times floats
         wd = [w.data for w in ws]
-        try:
-            xd = [x.data for x in xs]
-            kind = _MANY_AB
-        except AttributeError:
+        if xs and xs[0].__class__ is float:  # a Value further on makes the sum a Value: caught below
             xd, kind = xs, _MANY
+        else:
+            xd, kind = [x.data for x in xs], _MANY_AB
         out = _DOT.forward(wd, xd)
     except (AttributeError, TypeError):
         out = None

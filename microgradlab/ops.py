@@ -333,5 +333,12 @@ define("sin", math.sin, (lambda m, x, out: m.cos(x),), array_forward=lambda np, 
 define("cos", math.cos, (lambda m, x, out: -m.sin(x),), array_forward=lambda np, x: np.cos(x), doc="cosine")
 define("sum", sum, (ONE,), arity=0, symbol="Σ", template="vsum([{0}])",
        doc="sum of many inputs in one node")
-define("dot", lambda ws, xs: sum(map(operator.mul, ws, xs)), (Factor(1), Factor(0)), arity=0,
-       symbol="·", template="dot([{0}], [{1}])", doc="sum of w_i * x_i in one node")
+def _dot(ws: Any, xs: Any) -> float:
+    # A bias is one weight more than inputs: the weight of a constant input 1.
+    total = sum(map(operator.mul, ws, xs), 0.0)
+    return total + ws[-1] if len(ws) > len(xs) else total
+
+
+define("dot", _dot, (Factor(1), Factor(0)), arity=0,
+       symbol="·", template="dot([{0}], [{1}])",
+       doc="sum of w_i * x_i in one node; a last extra weight is a bias (its input is 1)")
