@@ -1,0 +1,477 @@
+"""Training loops: :func:`fit`, :func:`predict`, :func:`evaluate`, :func:`accuracy` and :class:`History`.
+
+``fit`` is the seeds' gradient descent -- forward pass, loss, gradients,
+a step against the gradient, repeat for some epochs -- in two flavours:
+
+* ``batch_size=None``: full-batch gradient descent, exactly the seeds'
+  ``gradient_descent``: the loss is the mean over all the data, so each
+  parameter moves by ``lr`` times its gradient averaged over the data, once per
+  epoch;
+* ``batch_size=b``: mini-batch SGD, one step per batch of ``b`` samples, in a
+  fresh random order every epoch (``shuffle=True``).
+
+``tol`` adds the seeds' stopping rule ``||∇_w L|| < ε``.
+
+Labels (``y``) by loss:
+
+=====================  ====================  =====================================================
+loss                   model outputs         labels
+=====================  ====================  =====================================================
+``"mse"``              one, or ``k``         numbers, or ``k``-vectors; for ``k >= 2`` class
+                                             indices are turned into one-hot vectors
+``"cross_entropy"``    ``k >= 2`` logits     class indices ``0..k-1`` (or probability vectors)
+``"bce"``              one logit             ``0``/``1`` (or probabilities in ``[0, 1]``)
+``"hinge"``            one score             ``-1``/``+1``, or ``0``/``1`` (0 counts as -1)
+=====================  ====================  =====================================================
+
+Accuracy (reported when the labels are classes): the argmax of the outputs
+against the class index (or the argmax of a probability/one-hot label) for
+``k >= 2`` outputs; for one output, ``output > threshold`` predicts the
+positive class (label ``1``), with ``threshold`` 0 for logits and scores
+(``"bce"``, ``"hinge"``, and ±1 labels) and 0.5 for ``0``/``1`` labels with
+``"mse"`` or a callable loss.
+
+>>> from microgradlab.nn import MLP
+>>> from microgradlab.optim import SGD
+>>> X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]], [1, 0, 1, 0]
+>>> model = MLP(2, [4, 1], seed=0)
+>>> history = fit(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9),
+...               epochs=50, seed=0, progress=False)
+>>> history.accuracy[-1], accuracy(model, X, y)
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+from .datasets import iterate_minibatches
+from .engine import Value, no_grad
+from .losses import LOSSES, PROBABILITY_TOLERANCE
+from .optim import SGD, Optimizer
+
+__all__ = ["History", "Evaluation", "fit", "forward_backward", "predict", "evaluate", "accuracy"]
+
+#: The learning rate of the optimizer ``fit`` makes when none is given: ``SGD(lr=0.1)``.
+DEFAULT_LR = 0.1
+
+LossArg = Union[str, Callable[[Any, Any], Value]]
+Callback = Callable[[int, "History", Any], Any]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass
+class History:
+    """What :func:`fit` measured, one entry per epoch.
+
+    Attributes:
+        loss: Mean loss over the epoch (batch losses weighted by batch size,
+            each measured before that batch's update, as Keras reports it).
+        accuracy: Fraction of correctly classified samples over the epoch,
+            measured the same way; ``None`` when the labels are not classes.
+        grad_norm: ``||∇L||``, the Euclidean norm of the gradient averaged over
+            the epoch's batches (for full batch: the gradient of the loss over
+            all the data); what ``tol`` is compared with.
+        seconds: Wall time of each epoch (left out of ``==``).
+        stop_reason: ``"tol"`` or ``"callback"`` if training stopped early, else None.
+    """
+
+    loss: List[float] = field(default_factory=list)
+    accuracy: List[Optional[float]] = field(default_factory=list)
+    grad_norm: List[float] = field(default_factory=list)
+    seconds: List[float] = field(default_factory=list, compare=False)
+    stop_reason: Optional[str] = None
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    def plot(self, path: PathLike, *, title: Optional[str] = None) -> None:
+        """Write the loss curve (and the accuracy curve, if any) to an SVG, PNG or PDF file.
+
+        Needs matplotlib (``pip install microgradlab[plot]``), imported only
+        here; pyplot and the global backend are not touched.
+
+        Raises:
+            ImportError: if matplotlib is not installed.
+            ValueError: for an empty history or another file extension.
+        """
+        if not self.loss:
+            raise ValueError("History.plot: nothing to plot, the history has no epochs")
+        suffix = os.path.splitext(os.fspath(path))[1].lower()
+        if suffix not in (".svg", ".png", ".pdf"):
+            raise ValueError(f"History.plot: the file must end in .svg, .png or .pdf, got {os.fspath(path)!r}")
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError("History.plot needs matplotlib: pip install microgradlab[plot]") from None
+        epochs = range(1, len(self.loss) + 1)
+        with_accuracy = any(a is not None for a in self.accuracy)
+        fig = Figure(figsize=(9.0 if with_accuracy else 5.0, 3.5))
+        ax = fig.add_subplot(1, 2 if with_accuracy else 1, 1)
+        ax.plot(epochs, self.loss, color="tab:blue")
+        if min(self.loss) > 0.0:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.grid(True, alpha=0.3)
+        if with_accuracy:
+            acc = fig.add_subplot(1, 2, 2)
+            acc.plot(epochs, [math.nan if a is None else a for a in self.accuracy], color="tab:green")
+            acc.set_ylim(0.0, 1.02)
+            acc.set_xlabel("epoch")
+            acc.set_ylabel("accuracy")
+            acc.grid(True, alpha=0.3)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        # No creation date in SVG/PDF metadata: the same history gives the same file.
+        metadata = {"Date": None} if suffix == ".svg" else {"CreationDate": None} if suffix == ".pdf" else None
+        fig.savefig(path, metadata=metadata)
+
+
+class Evaluation(NamedTuple):
+    """The result of :func:`evaluate`."""
+
+    loss: float
+    accuracy: Optional[float]
+
+
+# --- tasks: a loss, the labels it takes, and how to count correct answers --------------
+
+
+@dataclass(frozen=True)
+class _Task:
+    loss_fn: Callable[[Any, Any], Value]
+    targets: List[Any]  # the labels as loss_fn takes them
+    classes: Optional[List[Any]]  # the true class of each sample (int, or bool for one output), or None
+    threshold: float  # one output: ``output > threshold`` predicts the positive class
+
+
+def _check_data(where: str, X: Any, y: Any) -> int:
+    for name, value in (("X", X), ("y", y)):
+        if isinstance(value, (str, bytes)) or not (hasattr(value, "__len__") and hasattr(value, "__getitem__")):
+            raise TypeError(f"{where}: {name} must be a list, got {type(value).__name__}")
+    if len(X) != len(y):
+        raise ValueError(f"{where}: X has {len(X)} rows but y has {len(y)} labels")
+    if len(X) == 0:
+        raise ValueError(f"{where}: no data (X is empty)")
+    return len(X)
+
+
+def _is_index(label: Any) -> bool:
+    return isinstance(label, numbers.Integral) and not isinstance(label, bool)
+
+
+def _label_class(label: Any) -> Optional[int]:
+    """The class of a multi-output label: an index, or the argmax of a probability vector."""
+    if _is_index(label):
+        return int(label)
+    if isinstance(label, (list, tuple)) and label and all(isinstance(p, numbers.Real) for p in label):
+        if min(label) >= 0.0 and abs(math.fsum(label) - 1.0) <= PROBABILITY_TOLERANCE:
+            return max(range(len(label)), key=label.__getitem__)
+    return None
+
+
+def _classes(y: Sequence[Any], n_outputs: int, logits: bool) -> Tuple[Optional[List[Any]], float]:
+    """The true classes of ``y`` (None if they are not classes) and the one-output threshold."""
+    if n_outputs >= 2:
+        classes = [_label_class(label) for label in y]
+        return (None if None in classes else classes), 0.0
+    if not all(isinstance(label, numbers.Real) and label in (-1, 0, 1) for label in y):
+        return None, 0.0
+    signed = any(label == -1 for label in y)
+    return [bool(label == 1) for label in y], 0.0 if logits or signed else 0.5
+
+
+def _one_hot(where: str, i: int, label: Any, k: int) -> List[float]:
+    if not 0 <= label < k:
+        raise ValueError(f"{where}: label {i} is class {label}, out of range for a model with {k} outputs")
+    vector = [0.0] * k
+    vector[label] = 1.0
+    return vector
+
+
+def _output_floats(output: Any) -> Any:
+    if isinstance(output, (list, tuple)):
+        return [o.data if isinstance(o, Value) else float(o) for o in output]
+    return output.data if isinstance(output, Value) else float(output)
+
+
+def _make_task(where: str, model: Any, X: Sequence[Any], y: Sequence[Any], loss: LossArg,
+               threshold: Optional[float]) -> _Task:
+    _check_data(where, X, y)
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"{where}: unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} "
+                             f"or pass a function (outputs, labels) -> Value")
+        loss_fn = LOSSES[loss]
+        name = loss_fn.__name__
+    elif callable(loss):
+        loss_fn, name = loss, ""
+    else:
+        raise TypeError(f"{where}: loss must be a loss name or a function (outputs, labels) -> Value, got {loss!r}")
+    with no_grad():
+        first = model(X[0])
+    k = len(first) if isinstance(first, (list, tuple)) else 1
+    if name == "cross_entropy" and k < 2:
+        raise ValueError(f"{where}: cross_entropy needs one logit per class (>= 2 outputs) but the model has 1; "
+                         f"use loss='bce' or 'hinge' for two classes")
+    if name in ("binary_cross_entropy", "hinge") and k != 1:
+        raise ValueError(f"{where}: {name} needs a model with one output, this one has {k}")
+    targets = list(y)
+    if name == "mse" and k >= 2 and all(map(_is_index, targets)):
+        targets = [_one_hot(where, i, label, k) for i, label in enumerate(targets)]
+    classes, auto_threshold = _classes(y, k, logits=name in ("binary_cross_entropy", "hinge"))
+    if threshold is None:
+        threshold = auto_threshold
+    elif isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+        raise ValueError(f"{where}: threshold must be a finite number, got {threshold!r}")
+    return _Task(loss_fn, targets, classes, float(threshold))
+
+
+def _count_correct(outputs: Sequence[Any], classes: Sequence[Any], threshold: float) -> int:
+    correct = 0
+    for output, true_class in zip(outputs, classes):
+        if isinstance(output, list):
+            predicted = max(range(len(output)), key=output.__getitem__)  # first maximum, like argmax
+        else:
+            predicted = output > threshold
+        correct += predicted == true_class
+    return correct
+
+
+# --- the training step ---------------------------------------------------------------
+
+
+def forward_backward(model: Any, loss_fn: Callable[[Any, Any], Value], X: Sequence[Any],
+                     targets: Sequence[Any]) -> Tuple[float, List[Any]]:
+    """One batch: outputs, mean loss, and its gradient accumulated into the parameters' ``.grad``.
+
+    This is all of :func:`fit`'s per-batch work except the optimizer step (a
+    batched, compiled implementation can replace it).
+
+    Returns:
+        The loss as a float, and the outputs as floats (lists of floats for vector outputs).
+    """
+    outputs = [model(x) for x in X]
+    loss = loss_fn(outputs, targets)
+    if not isinstance(loss, Value):
+        raise TypeError(f"fit: the loss function must return a Value, got {loss!r}")
+    loss.backward()
+    return loss.data, [_output_floats(o) for o in outputs]
+
+
+def _check_int(where: str, name: str, value: Any, minimum: int) -> int:
+    if not _is_index(value):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{where}: {name} must be at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def _make_rng(seed: Any) -> random.Random:
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is not None and not _is_index(seed):
+        raise TypeError(f"fit: seed must be an int, None or a random.Random, got {seed!r}")
+    return random.Random(seed)
+
+
+def _check_optimizer(model: Any, optimizer: Optional[Optimizer]) -> Optimizer:
+    if optimizer is None:
+        return SGD(model.parameters(), lr=DEFAULT_LR)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit: optimizer must be an Optimizer such as SGD or Adam, got {optimizer!r}")
+    own = {id(p) for p in model.parameters()}
+    foreign = sum(id(p) not in own for p in optimizer.params)
+    if foreign:
+        raise ValueError(f"fit: {foreign} of the optimizer's {len(optimizer.params)} parameters are not "
+                         f"parameters of the model; build it with optimizer(model.parameters(), ...)")
+    return optimizer
+
+
+def fit(
+    model: Any,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any],
+    *,
+    loss: LossArg = "mse",
+    optimizer: Optional[Optimizer] = None,
+    epochs: int = 100,
+    batch_size: Optional[int] = None,
+    shuffle: bool = True,
+    seed: Any = None,
+    tol: Optional[float] = None,
+    progress: bool = True,
+    callbacks: Union[Callback, Iterable[Callback]] = (),
+    threshold: Optional[float] = None,
+) -> History:
+    """Train ``model`` on ``(X, y)`` by gradient descent and return the :class:`History`.
+
+    Each step: ``optimizer.zero_grad()``, the batch's mean ``loss`` (forward),
+    ``backward()``, ``optimizer.step()``.
+
+    Args:
+        model: A :class:`~microgradlab.nn.Module` (e.g. an MLP): called with one row, has ``parameters()``.
+        X: Rows of input floats.
+        y: One label per row; see the module docstring for each loss's labels.
+        loss: ``"mse"``, ``"cross_entropy"``, ``"bce"`` (``"binary_cross_entropy"``),
+            ``"hinge"``, or a function ``(outputs, labels) -> Value`` that returns
+            the batch mean (outputs: the model's outputs for the batch).
+        optimizer: An optimizer over (some of) ``model.parameters()``; by default
+            ``SGD(model.parameters(), lr=0.1)``.
+        epochs: Passes over the data.
+        batch_size: None for full-batch gradient descent (one step per epoch,
+            the gradient averaged over all the data); an int for mini-batch SGD
+            (the last batch of an epoch may be smaller).
+        shuffle: Visit mini-batches in a new random order each epoch.
+        seed: Seeds the shuffling (``random.Random(seed)``; batches are drawn as
+            :func:`~microgradlab.datasets.iterate_minibatches` with that
+            generator).  The same model seed, data and ``seed`` give the same
+            weights and the same History.
+        tol: Stop after the first epoch whose gradient norm is below ``tol``
+            (``||∇L|| < ε``); None trains for all ``epochs``.
+        progress: Show a tqdm progress bar (epoch, loss, accuracy) on stderr.
+        callbacks: Functions ``callback(epoch, history, model)`` called after
+            each epoch (``epoch`` counts from 0, ``history`` already holds it);
+            if one returns a true value, training stops.  For a learning-rate
+            schedule: ``callbacks=[lambda epoch, history, model: scheduler.step()]``.
+        threshold: Decision threshold of a one-output model's accuracy (default: see the module docstring).
+
+    Returns:
+        The :class:`History` of the run.
+
+    Raises:
+        ValueError: for mismatched or empty data, bad labels for the loss, an
+            unknown loss, a loss that does not fit the number of outputs, or
+            an optimizer holding other parameters.
+        FloatingPointError: if the loss or a gradient becomes NaN or infinite
+            (lower the learning rate); the model keeps the weights of the last good step.
+    """
+    task = _make_task("fit", model, X, y, loss, threshold)
+    epochs = _check_int("fit", "epochs", epochs, 0)
+    if batch_size is not None:
+        batch_size = _check_int("fit", "batch_size", batch_size, 1)
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
+                            or not 0.0 < tol < math.inf):
+        raise ValueError(f"fit: tol must be a positive number or None, got {tol!r}")
+    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"fit: each callback must be a function (epoch, history, model), got {cb!r}")
+    optimizer = _check_optimizer(model, optimizer)
+    rng = _make_rng(seed)
+    params = optimizer.params
+    n = len(X)
+    indices = range(n)
+    history = History()
+    bar = _progress_bar(epochs) if progress else None
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            if batch_size is None:
+                batches: Iterable[Sequence[int]] = [indices]
+            else:
+                batches = (b for b, _ in iterate_minibatches(indices, indices, batch_size, shuffle=shuffle,
+                                                              random_state=rng))
+            epoch_loss, correct, mean_grad = 0.0, 0, [0.0] * len(params)
+            for batch in batches:
+                optimizer.zero_grad()
+                batch_loss, outputs = forward_backward(
+                    model, task.loss_fn, [X[i] for i in batch], [task.targets[i] for i in batch])
+                if not math.isfinite(batch_loss):
+                    raise FloatingPointError(f"fit: the loss is {batch_loss} in epoch {epoch}; "
+                                             f"try a smaller learning rate")
+                weight = len(batch) / n
+                epoch_loss += weight * batch_loss
+                mean_grad = [a + weight * p.grad for a, p in zip(mean_grad, params)]
+                if task.classes is not None:
+                    correct += _count_correct(outputs, [task.classes[i] for i in batch], task.threshold)
+                optimizer.step()
+            history.seconds.append(time.perf_counter() - start)
+            history.loss.append(epoch_loss)
+            history.accuracy.append(None if task.classes is None else correct / n)
+            history.grad_norm.append(math.sqrt(math.fsum(g * g for g in mean_grad)))
+            if bar is not None:
+                _show(bar, history)
+            if tol is not None and history.grad_norm[-1] < tol:
+                history.stop_reason = "tol"
+                break
+            if any([bool(cb(epoch, history, model)) for cb in callbacks]):  # a list: every callback runs
+                history.stop_reason = "callback"
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _progress_bar(epochs: int) -> Any:
+    from tqdm import tqdm  # an install dependency, imported only when a bar is shown
+
+    return tqdm(total=epochs, desc="fit", unit="epoch")
+
+
+def _show(bar: Any, history: History) -> None:
+    postfix = {"loss": f"{history.loss[-1]:.4g}"}
+    if history.accuracy[-1] is not None:
+        postfix["acc"] = f"{history.accuracy[-1]:.1%}"
+    bar.set_postfix(postfix, refresh=False)
+    bar.update()
+
+
+# --- using a trained model ----------------------------------------------------------------
+
+
+def predict(model: Any, X: Sequence[Sequence[float]]) -> List[Any]:
+    """The model's outputs for each row, as floats (a list of floats per row for vector outputs).
+
+    Runs under :func:`~microgradlab.no_grad`: no graph is kept.
+    """
+    with no_grad():
+        return [_output_floats(model(x)) for x in X]
+
+
+def evaluate(model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], *, loss: LossArg = "mse",
+             threshold: Optional[float] = None) -> Evaluation:
+    """The mean ``loss`` and the accuracy of ``model`` on ``(X, y)``, measured as :func:`fit` measures them.
+
+    ``accuracy`` is None when the labels are not classes.
+    """
+    task = _make_task("evaluate", model, X, y, loss, threshold)
+    with no_grad():
+        outputs = [model(x) for x in X]
+        value = task.loss_fn(outputs, task.targets)
+    value = value.data if isinstance(value, Value) else float(value)
+    if task.classes is None:
+        return Evaluation(value, None)
+    floats = [_output_floats(o) for o in outputs]
+    return Evaluation(value, _count_correct(floats, task.classes, task.threshold) / len(X))
+
+
+def accuracy(model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], *, threshold: float = 0.0) -> float:
+    """The fraction of rows classified correctly.
+
+    With several outputs the prediction is the argmax (labels: class indices or
+    one-hot vectors).  With one output, ``output > threshold`` predicts class
+    ``1`` and anything else class ``0`` (or ``-1``): the default 0 suits logits
+    (``bce``), hinge scores and ±1 targets; pass 0.5 for a model whose output
+    approximates 0/1 labels.
+
+    Raises:
+        ValueError: if the labels are not classes.
+    """
+    _check_data("accuracy", X, y)
+    outputs = predict(model, X)
+    k = len(outputs[0]) if isinstance(outputs[0], list) else 1
+    classes, _ = _classes(y, k, logits=True)
+    if classes is None:
+        raise ValueError("accuracy: labels must be classes: indices or one-hot vectors for a model with several "
+                         "outputs, -1/0/1 for one output")
+    return _count_correct(outputs, classes, threshold) / len(X)
