@@ -34,6 +34,7 @@ __all__ = [
     "apply",
     "vsum",
     "dot",
+    "logsumexp",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
@@ -375,7 +376,7 @@ def _vjp_rule(prim: Primitive, kind: int) -> Callable[[Value, Any, bool], None]:
     partial (``ops.Constant``) is multiplied in without a call.
     """
     if kind >= _MANY:
-        return _vjp_dot if prim.name == "dot" else _vjp_sum
+        return _vjp_dot if prim.name == "dot" else _vjp_reduce
     const = [d.value if isinstance(d, Constant) else None for d in prim.partials]
     da, db = prim.partials[0], prim.partials[-1]
     ca, cb = const[0], const[-1]
@@ -414,10 +415,21 @@ def _vjp_rule(prim: Primitive, kind: int) -> Callable[[Value, Any, bool], None]:
     return {_ONE_A: one_a, _ONE_B: one_b, _BOTH: both}[kind]
 
 
-def _vjp_sum(node: Value, g: Any, graph: bool) -> None:
-    # sum's partial is the constant 1 (see ops): every Value item gets g.
-    for v in node._a if node._kind == _MANY else filter(_is_value, node._a):
-        v.grad += g
+def _vjp_reduce(node: Value, g: Any, graph: bool) -> None:
+    # An n-ary reduction (sum, logsumexp): one elementwise partial d(m, x_i, out).
+    d = node._op.partials[0]
+    items = node._a if node._kind == _MANY else filter(_is_value, node._a)
+    if isinstance(d, Constant):
+        gd = g * d.value
+        for v in items:
+            v.grad += gd
+    elif graph:
+        for v in items:
+            v.grad += g * d(VALUE_MATH, v, node)
+    else:
+        out = node.data
+        for v in items:
+            v.grad += g * d(SCALAR_MATH, v.data, out)
 
 
 def _vjp_dot(node: Value, g: Any, graph: bool) -> None:
@@ -453,7 +465,7 @@ def _node_classes(prim: Primitive) -> Tuple[Optional[type], ...]:
     classes = prim.node_classes
     if classes is None:
         if prim.arity == 0:
-            kinds = (_MANY, _MANY_AB, _MANY_B, _MIXED)
+            kinds = (_MANY, _MANY_AB, _MANY_B, _MIXED) if prim.name == "dot" else (_MANY, _MIXED)
         elif prim.arity == 1:
             kinds = (_ONE_A,)
         else:
@@ -559,6 +571,32 @@ def _items(seq: Iterable[Operand], where: str) -> Tuple[Tuple[Operand, ...], Lis
 _interior = operator.attrgetter("_kind")  # true for op nodes, 0 for leaves
 
 
+def _reduce(prim: Primitive, values: Iterable[Operand], where: str = "") -> Value:
+    """One node for an n-ary reduction (``sum``, ``logsumexp``) over Values and numbers."""
+    items = values if values.__class__ is tuple else tuple(values)
+    try:  # fast path: all Values (anything else gives an error or a non-float result)
+        data = [v.data for v in items]
+        out = prim.forward(data)
+    except (AttributeError, TypeError):
+        out = None
+    except (ArithmeticError, ValueError) as exc:
+        raise _fail(prim, data, exc) from None
+    kind = _MANY
+    if out.__class__ is not float:
+        items, data, what = _items(items, where or prim.name)
+        try:
+            out = float(prim.forward(data))
+        except (ArithmeticError, ValueError) as exc:
+            raise _fail(prim, data, exc) from None
+        kind = _MANY if what == 1 else _MIXED
+    node = _new((prim.node_classes or _node_classes(prim))[kind])
+    node.data = out
+    node.grad = 0.0
+    node._a = items
+    node._b = None
+    return _finish(node, prim, data) if _mode() else node
+
+
 def vsum(values: Iterable[Operand]) -> Value:
     """The sum of many Values (and numbers) as *one* graph node.
 
@@ -571,23 +609,22 @@ def vsum(values: Iterable[Operand]) -> Value:
     >>> s.backward(); [x.grad for x in xs[:2]]
     [1.0, 1.0]
     """
-    items = values if values.__class__ is tuple else tuple(values)
-    try:  # fast path: all Values (anything else gives an error or a non-float sum)
-        data = [v.data for v in items]
-        out = _SUM.forward(data)
-    except (AttributeError, TypeError):
-        out = None
-    kind = _MANY
-    if out.__class__ is not float:
-        items, data, what = _items(items, "vsum")
-        out = float(_SUM.forward(data))
-        kind = _MANY if what == 1 else _MIXED
-    node = _new(_SUM_CLASSES[kind])
-    node.data = out
-    node.grad = 0.0
-    node._a = items
-    node._b = None
-    return _finish(node, _SUM, data) if _mode() else node
+    return _reduce(_SUM, values, "vsum")
+
+
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """``log Σ exp(values)`` as *one* node, finite for any finite inputs.
+
+    Its gradient is the softmax of the inputs; cross-entropy is built on it.
+
+    >>> zs = [Value(1000.0), Value(1000.0)]
+    >>> lse = logsumexp(zs)
+    >>> round(lse.data - 1000.0, 6)    # log 2
+    0.693147
+    >>> lse.backward(); [round(z.grad, 12) for z in zs]   # exp(z - lse): exact up to ulp(lse)
+    [0.5, 0.5]
+    """
+    return _reduce(_LOGSUMEXP, values)
 
 
 def dot(ws: Iterable[Operand], xs: Iterable[Operand], bias: Optional[Operand] = None) -> Value:
@@ -646,7 +683,7 @@ def apply(op: Union[str, Primitive], *args: Operand) -> Value:
     """
     prim = ops.get(op) if isinstance(op, str) else op
     if prim.arity == 0:
-        return vsum(args[0]) if prim.name == "sum" else dot(*args)
+        return dot(*args) if prim.name == "dot" else _reduce(prim, args[0])
     if len(args) != prim.arity:
         raise TypeError(f"{prim.name} takes {prim.arity} input(s), got {len(args)}")
     methods = _APPLIERS.get(prim.name)
@@ -667,10 +704,10 @@ def apply(op: Union[str, Primitive], *args: Operand) -> Value:
 _APPLIERS: Dict[str, tuple] = {}  # name -> (primitive, method, reflected method), for apply()
 
 
-_SUM, _DOT = ops.get("sum"), ops.get("dot")
+_SUM, _DOT, _LOGSUMEXP = ops.get("sum"), ops.get("dot"), ops.get("logsumexp")
 if [getattr(d, "index", None) for d in _DOT.partials] != [1, 0]:  # _vjp_dot relies on it
     raise ImportError("the op table's dot must have mul's partials, (Factor(1), Factor(0))")
-_SUM_CLASSES, _DOT_CLASSES = _node_classes(_SUM), _node_classes(_DOT)
+_DOT_CLASSES = _node_classes(_DOT)
 
 
 # --- the math namespace for Values: derivative rules under create_graph ----------

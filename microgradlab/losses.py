@@ -15,10 +15,11 @@ Conventions (the ones :func:`microgradlab.train.fit` uses):
   sum to 1 and labels outside a loss's label set are ``ValueError``\\ s naming
   the function, the sample and the value.
 
-Softmax and log-softmax go through log-sum-exp with the largest logit
-subtracted (as a constant, which leaves every derivative unchanged), so logits
-of ±1000 give exact, finite results; binary cross-entropy is computed from
-logits with ``softplus``, stable for any logit.
+Softmax, log-softmax and cross-entropy are built on the engine's one-node
+``logsumexp`` (which shifts by the largest logit inside its scalar rule), so
+logits of ±1000 give finite results, correct to the rounding of numbers that
+size; binary cross-entropy is computed from logits with ``softplus``, stable
+for any logit.
 
 >>> from microgradlab import Value
 >>> from microgradlab.losses import mse, cross_entropy
@@ -34,7 +35,7 @@ import math
 import numbers
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
-from .engine import Value, dot, vsum
+from .engine import Value, dot, logsumexp, vsum
 from .functional import exp, relu, softplus
 
 __all__ = [
@@ -161,18 +162,14 @@ def mse(outputs: Union[Output, Sequence[Output]], labels: Any) -> Value:
     return dot(diffs, diffs) / (2 * len(outputs))
 
 
-def _shifted_exps(where: str, logits: Sequence[Scalar]) -> Tuple[List[Scalar], List[Scalar], Value]:
-    """``z - max(z)``, its exponentials and their sum: the pieces of a stable softmax."""
+def _logsumexp(where: str, logits: Sequence[Scalar]) -> Value:
+    """``log Σ exp(z)`` of one vector of logits: the engine's one-node, stable log-sum-exp."""
     if not _is_vector(logits) or not logits:
         raise ValueError(f"{where}: logits must be a non-empty list of Values or numbers, got {logits!r}")
-    top = max(_data(z, f"{where}: logit") for z in logits)
-    if not math.isfinite(top):
-        raise ValueError(f"{where}: logits must be finite, got max {top!r}")
-    # Subtracting the largest logit (a constant) keeps exp() <= 1, so it never
-    # overflows, and the sum >= 1, so its log is finite; derivatives are unchanged.
-    shifted = [z - top for z in logits]
-    exps = [exp(s) for s in shifted]
-    return shifted, exps, vsum(exps)
+    for z in logits:
+        if not math.isfinite(_data(z, f"{where}: logit")):
+            raise ValueError(f"{where}: logits must be finite, got {z!r}")
+    return logsumexp(logits)
 
 
 def softmax(logits: Sequence[Scalar]) -> List[Value]:
@@ -183,8 +180,8 @@ def softmax(logits: Sequence[Scalar]) -> List[Value]:
     >>> [p.data for p in softmax([1000.0, -1000.0])]
     [1.0, 0.0]
     """
-    _, exps, total = _shifted_exps("softmax", logits)
-    return [e / total for e in exps]
+    lse = _logsumexp("softmax", logits)
+    return [exp(z - lse) for z in logits]
 
 
 def log_softmax(logits: Sequence[Scalar]) -> List[Value]:
@@ -193,19 +190,17 @@ def log_softmax(logits: Sequence[Scalar]) -> List[Value]:
     >>> [v.data for v in log_softmax([1000.0, -1000.0])]
     [0.0, -2000.0]
     """
-    shifted, _, total = _shifted_exps("log_softmax", logits)
-    lse = total.log()
-    return [s - lse for s in shifted]
+    lse = _logsumexp("log_softmax", logits)
+    return [z - lse for z in logits]
 
 
 def _cross_entropy_one(where: str, logits: Sequence[Scalar], target: Any) -> Value:
-    shifted, _, total = _shifted_exps(where, logits)
-    lse = total.log()
+    lse = _logsumexp(where, logits)
     if _is_vector(target):
         probs = _probabilities(where, target, len(logits))
-        # -Σ p_i log_softmax_i = (Σ p_i)·lse - Σ p_i (z_i - max z)
-        return lse * math.fsum(probs) - dot(probs, shifted)
-    return lse - shifted[_class_index(where, target, len(logits))]
+        # -Σ p_i log_softmax_i = (Σ p_i)·lse - Σ p_i z_i
+        return lse * math.fsum(probs) - dot(probs, logits)
+    return lse - logits[_class_index(where, target, len(logits))]
 
 
 def cross_entropy(logits: Sequence[Any], targets: Any) -> Value:

@@ -331,8 +331,27 @@ define("softplus", _softplus, (lambda m, x, out: m.sigmoid(x),),
        array_forward=_np_softplus, doc="log(1 + e^x), computed without overflow")
 define("sin", math.sin, (lambda m, x, out: m.cos(x),), array_forward=lambda np, x: np.sin(x), doc="sine")
 define("cos", math.cos, (lambda m, x, out: -m.sin(x),), array_forward=lambda np, x: np.cos(x), doc="cosine")
-define("sum", sum, (ONE,), arity=0, symbol="Σ", template="vsum([{0}])",
-       doc="sum of many inputs in one node")
+def _logsumexp(xs: Any) -> float:
+    if not xs:
+        raise ValueError("logsumexp needs at least one input")
+    top = max(xs)
+    if math.isinf(top):
+        return top
+    # Shifting by the largest input keeps every exp() <= 1 and the sum >= 1.
+    return top + math.log(math.fsum([math.exp(x - top) for x in xs]))
+
+
+def _np_logsumexp(np: Any, xs: Any) -> Any:
+    top = xs.max(axis=0)
+    return top + np.log(np.exp(xs - top).sum(axis=0))
+
+
+# N-ary reductions: forward(list of floats); array_forward(np, a 2-D array, one row per input).
+define("sum", lambda xs: sum(xs, 0.0), (ONE,), arity=0, symbol="Σ", template="vsum([{0}])",
+       array_forward=lambda np, xs: xs.sum(axis=0), doc="sum of many inputs in one node")
+define("logsumexp", _logsumexp, (lambda m, x, out: m.exp(x - out),), arity=0, symbol="LSE",
+       template="logsumexp([{0}])", array_forward=_np_logsumexp,
+       doc="log Σ exp(x_i) in one node, stable for any finite inputs; its partials are the softmax")
 def _dot(ws: Any, xs: Any) -> float:
     # A bias is one weight more than inputs: the weight of a constant input 1.
     total = sum(map(operator.mul, ws, xs), 0.0)

@@ -1,0 +1,102 @@
+"""Make the documentation's figures: files in ``docs/_static/``, committed with the pages.
+
+Run from anywhere::
+
+    python docs/make_figures.py                 # every figure
+    python docs/make_figures.py graph-neuron    # only some, by file name without suffix
+
+The docs build does not run this script.  Each figure is a function in
+:data:`FIGURES`: it takes the output directory and returns the file it wrote,
+named after the function (``graph_neuron`` writes ``graph-neuron.svg``).  To
+add a figure, write such a function and append it to :data:`FIGURES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+OUT = Path(__file__).resolve().parent / "_static"
+
+# graphviz-pure writes the same bytes on every machine, so regenerating a graph
+# figure changes the file only when the graph changes.
+GRAPH_RENDERER = "graphviz-pure"
+
+Figure = Callable[[Path], Path]
+
+
+def graph_neuron(out: Path) -> Path:
+    """The neuron of karpathy's micrograd lecture, after backward (docs/graphs.md)."""
+    from microgradlab import Value
+    from microgradlab.viz import render
+
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return render(o, out / "graph-neuron.svg", renderer=GRAPH_RENDERER)
+
+
+def graph_expression(out: Path) -> Path:
+    """The seeds' mean squared error L = 1/(2n) Σ (y - w·x)² of a one-weight model on two samples."""
+    from microgradlab.expr import parse
+    from microgradlab.viz import render
+
+    loss = parse("((y1 - w*x1)**2 + (y2 - w*x2)**2) / (2*2)").evaluate(
+        {"w": 0.5, "x1": 1.0, "y1": 2.0, "x2": 2.0, "y2": 3.0})
+    loss.label = "L"
+    loss.backward()
+    return render(loss, out / "graph-expression.svg", renderer=GRAPH_RENDERER)
+
+
+def graph_mlp_layers(out: Path) -> Path:
+    """micrograd's moons classifier, MLP(2, [16, 16, 1]), with its MSE loss on 8 samples, one box per layer."""
+    from microgradlab.datasets import make_moons
+    from microgradlab.losses import mse
+    from microgradlab.nn import MLP
+    from microgradlab.viz import render
+
+    X, y = make_moons(8, noise=0.1, random_state=0)
+    model = MLP(2, [16, 16, 1], seed=0)
+    loss = mse([model(x) for x in X], [2.0 * label - 1.0 for label in y])
+    loss.label = "loss"
+    loss.backward()
+    return render(loss, out / "graph-mlp-layers.svg", renderer=GRAPH_RENDERER, collapse="layer", model=model)
+
+
+#: Every figure, in the order they are made.
+FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers]
+
+
+def figure_name(figure: Figure) -> str:
+    return figure.__name__.replace("_", "-")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"figures to make (default: all): {', '.join(map(figure_name, FIGURES))}")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"output directory (default: {OUT})")
+    args = parser.parse_args(argv)
+    by_name = {figure_name(f): f for f in FIGURES}
+    unknown = [n for n in args.names if n not in by_name]
+    if unknown:
+        parser.error(f"unknown figure {', '.join(unknown)}; known: {', '.join(by_name)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.names or by_name:
+        print(by_name[name](args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,262 @@
+"""Parse arithmetic expressions such as ``"tanh(w1*x1 + w2*x2 + b)"`` into Value graphs, safely.
+
+The text is parsed with Python's :mod:`ast` and only a whitelist is accepted:
+names (variables), numbers, ``+ - * / **``, unary ``-``/``+``, parentheses and
+calls, by name, of the op table's functions with one or two inputs (``tanh``,
+``exp``, ``log``, ``relu``, ``sigmoid``, ``leaky_relu(x, 0.1)`` ..., and any op
+added with :func:`microgradlab.ops.define`).  Anything else -- attribute
+access, subscripts, keyword arguments, comparisons, strings, lambdas -- is an
+:class:`ExpressionError` naming it.  Nothing is ever passed to ``eval``.
+
+>>> e = parse("tanh(w*x + b)")
+>>> e.names
+('w', 'x', 'b')
+>>> out = e.evaluate({"w": 0.5, "x": 2.0, "b": 0.0})
+>>> round(out.data, 6)
+0.761594
+
+Variables given as floats become leaves labelled with their names; give
+Values instead to keep hold of the leaves (for their gradients):
+
+>>> from microgradlab import Value
+>>> x = Value(3.0, label="x")
+>>> y = parse("x**2 + 2*x").evaluate({"x": x})
+>>> y.backward(); x.grad
+8.0
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Tuple, Union
+
+from . import ops
+from .engine import Value, apply
+
+__all__ = ["ExpressionError", "Expression", "parse", "parse_bindings", "MAX_LENGTH", "MAX_DEPTH"]
+
+#: Longest expression text accepted, in characters.
+MAX_LENGTH = 2000
+#: Deepest nesting of operations accepted (``a + b + c`` nests two deep).
+MAX_DEPTH = 100
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+
+# What the rejected syntax is called in error messages.
+_DESCRIBED = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Compare: "comparisons",
+    ast.BoolOp: "'and'/'or'", ast.IfExp: "conditional expressions", ast.Lambda: "lambda",
+    ast.Tuple: "tuples", ast.List: "lists", ast.Dict: "dicts", ast.Set: "sets",
+    ast.Starred: "starred arguments", ast.NamedExpr: "assignment expressions (:=)",
+    ast.JoinedStr: "f-strings", ast.ListComp: "comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.Await: "await", ast.Yield: "yield", ast.Slice: "slices",
+    ast.FloorDiv: "the operator //", ast.Mod: "the operator %", ast.MatMult: "the operator @",
+    ast.LShift: "the operator <<", ast.RShift: "the operator >>", ast.BitAnd: "the operator &",
+    ast.BitOr: "the operator |", ast.BitXor: "the operator ^", ast.Invert: "the operator ~", ast.Not: "'not'",
+}
+
+
+class ExpressionError(ValueError):
+    """An expression or a set of variable values that cannot be used; the message says why."""
+
+
+def _where(node: ast.AST) -> str:
+    line = f"line {node.lineno}, " if node.lineno > 1 else ""
+    return f" at {line}column {node.col_offset + 1}"
+
+
+def _reject(node: ast.AST, part: ast.AST) -> ExpressionError:
+    """The error for ``part`` (a node or an operator) of ``node``, which is not on the whitelist."""
+    what = _DESCRIBED.get(type(part))
+    if what is None and isinstance(part, ast.Constant):
+        what = f"{type(part.value).__name__} constants ({part.value!r})"
+    what = what or f"{type(part).__name__} syntax"
+    return ExpressionError(f"{what} not allowed{_where(node)}: use numbers, variable names, "
+                           "+ - * / **, parentheses and op-table functions such as tanh(x)")
+
+
+def _function(node: ast.Call) -> ops.Primitive:
+    """The op-table primitive a call names, checked for arity and argument style."""
+    if not isinstance(node.func, ast.Name):
+        raise ExpressionError(f"only functions called by name are allowed{_where(node)}, e.g. tanh(x)")
+    name = node.func.id
+    prim = ops.PRIMITIVES.get(name)
+    if prim is None or prim.arity not in (1, 2):
+        known = ", ".join(sorted(n for n, p in ops.PRIMITIVES.items() if p.arity in (1, 2)))
+        raise ExpressionError(f"unknown function {name!r}{_where(node)}; known functions: {known}")
+    if node.keywords:
+        raise ExpressionError(f"{name}() takes no keyword arguments{_where(node)}")
+    if len(node.args) != prim.arity:
+        raise ExpressionError(f"{name}() takes {prim.arity} argument{'s' * (prim.arity > 1)}, "
+                              f"got {len(node.args)}{_where(node)}")
+    return prim
+
+
+def _validate(tree: ast.Expression) -> Tuple[str, ...]:
+    """Check every node against the whitelist and return the variable names in order of appearance.
+
+    Iterative, so the depth check itself cannot overflow the stack.
+    """
+    names: Dict[str, None] = {}
+    stack: List[Tuple[ast.AST, int]] = [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression nested more than {MAX_DEPTH} deep")
+        if isinstance(node, ast.Name):
+            if node.id in ops.PRIMITIVES:
+                raise ExpressionError(f"{node.id!r} is a function{_where(node)}; call it, e.g. {node.id}(x)")
+            names[node.id] = None
+            continue
+        if isinstance(node, ast.Constant):
+            if type(node.value) not in (int, float):
+                raise _reject(node, node)
+            _to_float(node.value, node)
+            continue
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            children = [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            children = [node.operand]
+        elif isinstance(node, ast.Call):
+            _function(node)
+            children = list(node.args)
+        else:
+            raise _reject(node, node.op if isinstance(node, (ast.BinOp, ast.UnaryOp)) else node)
+        stack.extend((child, depth + 1) for child in reversed(children))  # left first: source order
+    return tuple(names)
+
+
+Operand = Union[Value, float]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, validated expression; :meth:`evaluate` builds its graph.
+
+    Attributes:
+        text: the source text.
+        names: the variables, in order of first appearance.
+    """
+
+    text: str
+    names: Tuple[str, ...]
+    _tree: ast.Expression = field(repr=False, compare=False)
+
+    def evaluate(self, values: Mapping[str, Union[float, Value]]) -> Value:
+        """Build the graph of this expression for the given variable values.
+
+        A float becomes a leaf labelled with the variable's name; a Value is
+        used as it is.  Operations on numbers alone are computed right away,
+        so the graph holds only nodes that depend on a variable.  Raises
+        :class:`ExpressionError` for missing variables, and the engine's
+        ``ValueError``/``ArithmeticError`` for inputs outside an op's domain
+        (``log(0.0): log needs a positive input``).
+        """
+        missing = [n for n in self.names if n not in values]
+        if missing:
+            raise ExpressionError(f"no value for {', '.join(missing)} in {self.text!r}")
+        leaves = {n: _leaf(n, values[n]) for n in self.names}
+        result = self._build(self._tree.body, leaves)
+        return result if isinstance(result, Value) else Value(result)
+
+    def _build(self, node: ast.AST, leaves: Dict[str, Value]) -> Operand:
+        # Recursion is bounded by MAX_DEPTH, checked when parsing.
+        if isinstance(node, ast.Name):
+            return leaves[node.id]
+        if isinstance(node, ast.Constant):
+            return _to_float(node.value, node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self._build(node.operand, leaves)
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            return _apply(ops.get("neg"), operand)
+        if isinstance(node, ast.BinOp):
+            return _apply(ops.get(_BINARY[type(node.op)]), self._build(node.left, leaves),
+                          self._build(node.right, leaves))
+        assert isinstance(node, ast.Call)
+        return _apply(_function(node), *(self._build(a, leaves) for a in node.args))
+
+
+def _leaf(name: str, value: Union[float, Value]) -> Value:
+    if isinstance(value, Value):
+        return value
+    try:
+        return Value(value, label=name)
+    except TypeError:
+        raise ExpressionError(f"the value of {name} must be a number, got {value!r}") from None
+
+
+def _to_float(value: Union[int, float], node: ast.AST) -> float:
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):  # 1e400 parses as inf
+        raise ExpressionError(f"number too large for a float{_where(node)}")
+    return x
+
+
+def _apply(prim: ops.Primitive, *args: Operand) -> Operand:
+    """Apply ``prim``; on numbers alone the result stays a number (no graph node)."""
+    out = apply(prim, *args)
+    return out if any(isinstance(a, Value) for a in args) else out.data
+
+
+def parse(text: str) -> Expression:
+    """Parse and validate ``text``; :class:`ExpressionError` says what is wrong and where.
+
+    >>> parse("x.__class__")
+    Traceback (most recent call last):
+    ...
+    microgradlab.expr.ExpressionError: attribute access not allowed at column 1: use numbers, ...
+    >>> parse("exp(x, y)")
+    Traceback (most recent call last):
+    ...
+    microgradlab.expr.ExpressionError: exp() takes 1 argument, got 2 at column 1
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be a str, got {text!r}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    source = text.lstrip(" \t")  # eval mode rejects leading spaces as an indent
+    shift = len(text) - len(source)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        column = f" at column {exc.offset + shift}" if exc.offset and exc.lineno == 1 else ""
+        detail = "" if exc.msg == "invalid syntax" else f": {exc.msg}"
+        raise ExpressionError(f"invalid syntax{column}{detail}") from None
+    except (RecursionError, MemoryError, ValueError) as exc:  # the parser's own limits
+        raise ExpressionError(f"expression cannot be parsed: {type(exc).__name__}: {exc}") from None
+    for node in ast.walk(tree):  # columns as in the text given
+        if isinstance(node, ast.expr) and node.lineno == 1:
+            node.col_offset += shift
+    return Expression(text, _validate(tree), tree)
+
+
+def parse_bindings(text: str) -> Dict[str, float]:
+    """Parse variable values written as ``"x1=2,x2=0,w1=-3"`` (spaces allowed).
+
+    >>> parse_bindings("x1=2, w1=-3.5")
+    {'x1': 2.0, 'w1': -3.5}
+    """
+    values: Dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, sep, number = (s.strip() for s in part.partition("="))
+        if not sep or not name.isidentifier():
+            raise ExpressionError(f"expected name=number, got {part.strip()!r}")
+        if name in values:
+            raise ExpressionError(f"{name} is given twice")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise ExpressionError(f"the value of {name} must be a number, got {number!r}") from None
+        if not math.isfinite(values[name]):
+            raise ExpressionError(f"the value of {name} must be finite, got {number!r}")
+    return values
