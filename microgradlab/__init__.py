@@ -22,6 +22,9 @@ from .engine import (
     zero_grad,
 )
 from .functional import cos, exp, grad, log, relu, sigmoid, sin, softplus, sqrt, tanh, value_and_grad
+from .nn import MLP, Layer, Module, Neuron
+from .optim import SGD, Adam, ExponentialLR, StepLR
+from .train import History, accuracy, evaluate, fit, predict
 
 __version__ = "0.1.0"
 
@@ -48,4 +51,17 @@ __all__ = [
     "sigmoid",
     "relu",
     "softplus",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "SGD",
+    "Adam",
+    "StepLR",
+    "ExponentialLR",
+    "fit",
+    "predict",
+    "evaluate",
+    "accuracy",
+    "History",
 ]
