@@ -21,6 +21,7 @@ from .engine import (
     vsum,
     zero_grad,
 )
+from .gradcheck import GradcheckError, gradcheck, gradcheck_parameters, gradgradcheck, numerical_grad
 from .functional import cos, exp, grad, log, relu, sigmoid, sin, softplus, sqrt, tanh, value_and_grad
 from .nn import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, ExponentialLR, StepLR
@@ -51,6 +52,11 @@ __all__ = [
     "sigmoid",
     "relu",
     "softplus",
+    "gradcheck",
+    "gradgradcheck",
+    "gradcheck_parameters",
+    "numerical_grad",
+    "GradcheckError",
     "Module",
     "Neuron",
     "Layer",

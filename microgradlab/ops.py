@@ -39,6 +39,7 @@ __all__ = [
     "PRIMITIVES",
     "SCALAR_MATH",
     "define",
+    "undefine",
     "get",
 ]
 
@@ -179,9 +180,7 @@ def define(
     functions (``m.exp``, ``m.log``, ``m.sin``, ``m.cos``, ``m.sqrt``,
     ``m.tanh``, ``m.sigmoid``, ``m.step``, ``m.sign``, ``m.pow``, ``m.xlogy``) and arithmetic
     operators only, so it works on floats, on Values (higher order) and on
-    NumPy arrays (compiled).  Apply the primitive with
-    :func:`microgradlab.apply`, or use the function :func:`microgradlab.primitive`
-    returns.
+    NumPy arrays (compiled).  Apply the primitive with :func:`microgradlab.apply`.
     """
     if not name.isidentifier():
         raise ValueError(f"define: op name must be an identifier, got {name!r}")
@@ -208,6 +207,17 @@ def define(
     )
     PRIMITIVES[name] = prim
     return prim
+
+
+def undefine(name: str) -> Primitive:
+    """Remove a primitive from the table (a throwaway op in a test or a notebook) and return it.
+
+    Nodes already built with it keep working: they hold the entry itself.
+    """
+    try:
+        return PRIMITIVES.pop(name)
+    except KeyError:
+        raise KeyError(f"undefine: no op named {name!r}") from None
 
 
 def get(name: str) -> Primitive:
