@@ -18,10 +18,9 @@ import sys
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, str(ROOT))
+from figures_tutorials import FIGURES as TUTORIAL_FIGURES  # this folder: the tutorials' figures
 
+ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "_static"
 
 # graphviz-pure writes the same bytes on every machine, so regenerating a graph
@@ -75,7 +74,7 @@ def graph_mlp_layers(out: Path) -> Path:
 
 
 #: Every figure, in the order they are made.
-FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers]
+FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, *TUTORIAL_FIGURES]
 
 
 def figure_name(figure: Figure) -> str:
@@ -83,6 +82,8 @@ def figure_name(figure: Figure) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if str(ROOT) not in sys.path:  # run from a checkout without installing
+        sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"figures to make (default: all): {', '.join(map(figure_name, FIGURES))}")

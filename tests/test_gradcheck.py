@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgradlab import Value, apply, ops, sin
+from microgradlab import Value, apply, sin
 from microgradlab.gradcheck import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
