@@ -300,6 +300,10 @@ class Value:
         or an optimizer's ``zero_grad()`` between steps.  Interior nodes' grads
         are recomputed from zero on every call.  With ``create_graph=True`` each
         grad is a ``Value`` whose graph can be differentiated again.
+
+        A node whose gradient is exactly 0 passes nothing on (an inactive relu
+        silences the whole neuron below it): its inputs get 0 from it even where
+        their local derivative is infinite, where PyTorch computes 0 · inf = nan.
         """
         if self._op is None:
             self.grad = self.grad + gradient
@@ -313,7 +317,10 @@ class Value:
         node = self
         try:
             for node in order:
-                node._vjp(node.grad, graph)
+                g = node.grad
+                if g == 0.0:  # nothing to pass on (inactive relus, unused branches); a Value is never == 0.0
+                    continue
+                node._vjp(g, graph)
                 if check:
                     _check_grads(node)
         except (ArithmeticError, ValueError) as exc:

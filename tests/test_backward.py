@@ -309,3 +309,16 @@ def test_engine_graphs_contain_no_reference_cycles():
         if was_enabled:
             gc.enable()
     assert isinstance(higher, float)
+
+
+def test_a_zero_gradient_passes_nothing_on():
+    # relu(-1) is inactive: its gradient 0 stops there, so sqrt's infinite
+    # derivative at 0 below it contributes 0, not 0 * inf = nan.
+    x = Value(0.0)
+    y = (x.sqrt() - 1.0).relu()
+    y.backward()
+    assert x.grad == 0.0
+    # Active path: the same sqrt now receives a nonzero gradient and gives inf.
+    z = x.sqrt() + 1.0
+    z.backward()
+    assert x.grad == math.inf
