@@ -650,12 +650,15 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand], bias: Optional[Operand] = 
     >>> dot(w, [2.0, 3.0], b).data
     -1.75
     """
-    ws = ws if ws.__class__ is tuple else tuple(ws)
     xs = xs if xs.__class__ is tuple else tuple(xs)
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: lengths differ: {len(ws)} weights and {len(xs)} inputs")
-    if bias is not None:
-        ws += (bias,)
+    if bias is None:
+        ws = ws if ws.__class__ is tuple else tuple(ws)
+        n_weights = len(ws)
+    else:
+        ws = (*ws, bias)
+        n_weights = len(ws) - 1
+    if n_weights != len(xs):
+        raise ValueError(f"dot: lengths differ: {n_weights} weights and {len(xs)} inputs")
     try:  # fast path: Values times Values or times floats
         wd = [w.data for w in ws]
         if xs and xs[0].__class__ is float:  # a Value further on makes the sum a Value: caught below

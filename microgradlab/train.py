@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .datasets import iterate_minibatches
-from .engine import Value, no_grad
+from .engine import TracingError, Value, no_grad
 from .losses import LOSSES, PROBABILITY_TOLERANCE
 from .optim import SGD, Optimizer
 
@@ -311,6 +311,7 @@ def fit(
     progress: bool = True,
     callbacks: Union[Callback, Iterable[Callback]] = (),
     threshold: Optional[float] = None,
+    compiled: Optional[bool] = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent and return the :class:`History`.
 
@@ -343,6 +344,11 @@ def fit(
             if one returns a true value, training stops.  For a learning-rate
             schedule: ``callbacks=[lambda epoch, history, model: scheduler.step()]``.
         threshold: Decision threshold of a one-output model's accuracy (default: see the module docstring).
+        compiled: Run each batch through :func:`microgradlab.compile.compile_model`
+            (NumPy, the whole batch at once; the same results to 1e-12).  None
+            (the default) compiles when NumPy is installed and the model and loss
+            trace, and otherwise uses the scalar engine; True compiles or raises;
+            False always uses the scalar engine.
 
     Returns:
         The :class:`History` of the run.
@@ -366,6 +372,7 @@ def fit(
         if not callable(cb):
             raise TypeError(f"fit: each callback must be a function (epoch, history, model), got {cb!r}")
     optimizer = _check_optimizer(model, optimizer)
+    step = _training_step(model, task, X, compiled)
     rng = _make_rng(seed)
     params = optimizer.params
     n = len(X)
@@ -383,8 +390,7 @@ def fit(
             epoch_loss, correct, mean_grad = 0.0, 0, [0.0] * len(params)
             for batch in batches:
                 optimizer.zero_grad()
-                batch_loss, outputs = forward_backward(
-                    model, task.loss_fn, [X[i] for i in batch], [task.targets[i] for i in batch])
+                batch_loss, outputs = step([X[i] for i in batch], [task.targets[i] for i in batch])
                 if not math.isfinite(batch_loss):
                     raise FloatingPointError(f"fit: the loss is {batch_loss} in epoch {epoch}; "
                                              f"try a smaller learning rate")
@@ -410,6 +416,20 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+def _training_step(model: Any, task: Any, X: Sequence[Sequence[float]],
+                   compiled: Optional[bool]) -> Callable[[Any, Any], Tuple[float, Any]]:
+    """``(X_batch, targets) -> (mean loss, outputs)`` with gradients in ``p.grad``: compiled or scalar."""
+    if compiled or compiled is None:
+        try:
+            from .compile import CompileError, compile_model
+
+            return compile_model(model, task.loss_fn, X[0], task.targets).forward_backward
+        except (ImportError, CompileError, TracingError):
+            if compiled:
+                raise
+    return lambda X_batch, targets: forward_backward(model, task.loss_fn, X_batch, targets)
 
 
 def _progress_bar(epochs: int) -> Any:
