@@ -10,6 +10,7 @@
 
 from .engine import (
     Parameter,
+    TracingError,
     Value,
     apply,
     detect_anomaly,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Value",
     "Parameter",
+    "TracingError",
     "apply",
     "vsum",
     "dot",

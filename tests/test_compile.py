@@ -403,10 +403,10 @@ def test_without_numpy_the_error_says_what_to_install(monkeypatch):
 def examples():
     sys.path.insert(0, str(EXAMPLES))
     try:
-        import digits_compiled
+        import digits
         import fashion_mnist
 
-        yield fashion_mnist, digits_compiled
+        yield fashion_mnist, digits
     finally:
         sys.path.remove(str(EXAMPLES))
 
@@ -449,9 +449,8 @@ def test_reduced_fashion_mnist_trains_in_one_epoch(examples, fashion):
 
 
 def test_digits_reach_95_percent_compiled(examples):
-    """The issue's goal, checked: measured 97.8% after 10 epochs (about 2 s)."""
-    results = examples[1].run(quiet=True)
-    assert results[-1].test_accuracy >= 0.95
+    """The issue's goal, checked: examples/digits.py compiled, measured 97.2% after 10 epochs (about 2 s)."""
+    assert examples[1].main(["--engine", "compiled", "--quiet"]) >= 0.95
 
 
 def test_the_benchmark_runs_and_prints_its_table():
