@@ -28,6 +28,9 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import run_worker  # noqa: E402  (this folder: the fresh-process runner)
+
 OURS = "microgradlab"
 THEIRS = "micrograd"
 LIBRARIES = (OURS, THEIRS)
@@ -262,13 +265,7 @@ WORKLOADS = ["w1", "w2", "w3", "memory"]
 
 
 def spawn(lib: str, workload: str, quick: bool, mlp_form: str) -> Dict[str, Any]:
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib, workload, "--mlp", mlp_form]
-    if quick:
-        cmd.append("--quick")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"worker {lib} {workload} failed (exit {proc.returncode}):\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_worker(__file__, [lib, workload, "--mlp", mlp_form] + (["--quick"] if quick else []))
 
 
 def measure(repeats: int, quick: bool, mlp_form: str,
