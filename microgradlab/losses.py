@@ -88,6 +88,11 @@ def _number(where: str, value: Any) -> float:
     return float(value)
 
 
+def _target(where: str, value: Any) -> Scalar:
+    """A regression target: a Value as it is (the compiled path passes them), else a finite float."""
+    return value if isinstance(value, Value) else _number(where, value)
+
+
 def _data(x: Any, where: str) -> float:
     if isinstance(x, Value):
         return x.data
@@ -155,9 +160,9 @@ def mse(outputs: Union[Output, Sequence[Output]], labels: Any) -> Value:
             if not _is_vector(label) or len(label) != len(output):
                 raise ValueError(f"mse: output {i} is a vector of {len(output)} but its label is {label!r} "
                                  f"(give a list of {len(output)} numbers, e.g. one-hot)")
-            diffs.extend(o - _number(f"mse: label {i}", t) for o, t in zip(output, label))
+            diffs.extend(o - _target(f"mse: label {i}", t) for o, t in zip(output, label))
         else:
-            diffs.append(output - _number(f"mse: label {i}", label))
+            diffs.append(output - _target(f"mse: label {i}", label))
     # Σ d² as one dot node: dot(d, d) sends 2·d·g to each d, the derivative of d².
     return dot(diffs, diffs) / (2 * len(outputs))
 
