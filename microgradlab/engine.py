@@ -10,7 +10,7 @@ table (:mod:`microgradlab.ops`).  Design choices, each for speed or memory:
 * No closures and no back-references: the graph has no reference cycles, so
   it is freed by reference counting the moment nothing refers to it.
 * Plain-number operands are stored as floats in the node, not wrapped in leaves.
-* ``vsum`` and ``dot`` are single n-ary nodes.
+* ``vsum``, ``dot`` and ``logsumexp`` are single n-ary nodes.
 * ``backward`` orders only interior nodes (iteratively, so a million-node chain
   works); leaves are reached only when their gradient is accumulated.
 """
@@ -87,15 +87,20 @@ def _real(x: Any, where: str) -> float:
 
 
 def _fail(prim: Primitive, args: Sequence[float], exc: Exception) -> Exception:
-    text = ", ".join(repr(a) for a in args)
-    return type(exc)(f"{prim.name}({text}): {exc}")
+    return type(exc)(f"{prim.name}({_args_text(args)}): {exc}")
+
+
+def _args_text(args: Sequence[Any]) -> str:
+    """The first few arguments of an op, for a message (n-ary ops may have thousands)."""
+    text = ", ".join(repr(a) for a in args[:8])
+    return text + ", ..." if len(args) > 8 else text
 
 
 def _finish(node: "Value", prim: Primitive, args: Sequence[Any]) -> "Value":
     """The slow path of every op: ``no_grad`` and ``detect_anomaly``."""
     mode = _mode()
     if mode & _ANOMALY and not math.isfinite(node.data):
-        raise FloatingPointError(f"detect_anomaly: {prim.name}({', '.join(map(repr, args))}) produced {node.data}")
+        raise FloatingPointError(f"detect_anomaly: {prim.name}({_args_text(args)}) produced {node.data}")
     if mode & _NO_GRAD:
         return Value(node.data)
     return node
@@ -561,9 +566,7 @@ def _check_grads(node: Value) -> None:
 
 
 def _describe(node: Value) -> str:
-    args = ", ".join(repr(v.data if isinstance(v, Value) else v) for v in node.inputs[:8])
-    more = ", ..." if len(node.inputs) > 8 else ""
-    return f"{node._op.name}({args}{more})"
+    return f"{node._op.name}({_args_text([v.data if isinstance(v, Value) else v for v in node.inputs])})"
 
 
 def _items(seq: Iterable[Operand], where: str) -> Tuple[Tuple[Operand, ...], List[float], int]:
