@@ -422,9 +422,9 @@ def _training_step(model: Any, task: Any, X: Sequence[Sequence[float]],
                    compiled: Optional[bool]) -> Callable[[Any, Any], Tuple[float, Any]]:
     """``(X_batch, targets) -> (mean loss, outputs)`` with gradients in ``p.grad``: compiled or scalar."""
     if compiled or compiled is None:
-        try:
-            from .compile import CompileError, compile_model
+        from .compile import CompileError, compile_model  # imports no NumPy until it compiles
 
+        try:
             return compile_model(model, task.loss_fn, X[0], task.targets).forward_backward
         except (ImportError, CompileError, TracingError):
             if compiled:
