@@ -1156,14 +1156,16 @@ class CompiledModel:
         np = _numpy()
         X = np.asarray(X, dtype=np.float64)
         losses, outputs = self.train_function(X, self._encode(labels, len(X)))
-        return float(losses.mean()), outputs.tolist()
+        with np.errstate(all="ignore"):  # a diverging run is fit's to report, in one line
+            return float(losses.mean()), outputs.tolist()
 
     def loss(self, X: Any, labels: Sequence[Any]) -> float:
         """The mean loss on ``(X, labels)``, without gradients."""
         np = _numpy()
         X = np.asarray(X, dtype=np.float64)
         losses, _ = self.train_function.forward(X, self._encode(labels, len(X)))
-        return float(losses.mean())
+        with np.errstate(all="ignore"):
+            return float(losses.mean())
 
     def predict(self, X: Any) -> Any:
         """The model's outputs for each row of ``X``: shape ``(n,)`` or ``(n, outputs)``."""

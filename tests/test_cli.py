@@ -238,7 +238,7 @@ def test_optimizer_batch_and_stopping_options(capsys):
     assert lines["result"].startswith("1 epoch (stopped by --tol: gradient norm ")
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's overflow warning, if fit compiles
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # not even NumPy's overflow warning
 def test_a_diverging_run_is_one_line(capsys):
     status, out, err = run(["train", "--dataset", "blobs", "--hidden", "", "--loss", "mse", "--lr", "10",
                             "--quiet"], capsys)
