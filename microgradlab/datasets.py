@@ -64,6 +64,7 @@ __all__ = [
     "DatasetError",
     "FASHION_MNIST_CLASSES",
     "IDXArray",
+    "check_random_state",
     "iterate_minibatches",
     "load_digits",
     "load_fashion_mnist",
@@ -126,17 +127,24 @@ def _check_float(
     return value
 
 
-def _check_random_state(func: str, random_state: RandomState) -> random.Random:
+def check_random_state(random_state: RandomState, where: str = "check_random_state",
+                       name: str = "random_state") -> random.Random:
+    """A private generator from a seed, as scikit-learn's ``check_random_state``.
+
+    An int seeds a new ``random.Random``, None gives a fresh unseeded one, and a
+    ``random.Random`` is returned as it is; the global ``random`` state is never
+    used.  Anything else is a ``TypeError`` naming ``where`` and ``name``.
+
+    >>> check_random_state(0).random() == check_random_state(0).random()
+    True
+    """
     if isinstance(random_state, random.Random):
         return random_state
     if random_state is None:
         return random.Random()
     if _is_int(random_state):
         return random.Random(int(random_state))
-    raise TypeError(
-        f"{func}: random_state must be an int, None or a random.Random instance, "
-        f"got {random_state!r}"
-    )
+    raise TypeError(f"{where}: {name} must be an int, None or a random.Random, got {random_state!r}")
 
 
 def _check_same_length(func: str, X: Sequence[Any], y: Sequence[Any]) -> int:
@@ -248,7 +256,7 @@ def make_moons(
     n_out, n_in = _two_groups(func, n_samples)
     if noise is not None:
         noise = _check_float(func, "noise", noise)
-    rng = _check_random_state(func, random_state)
+    rng = check_random_state(random_state, func)
     X: List[Row] = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_out)]
     X += [
         [1.0 - math.cos(t), 1.0 - math.sin(t) - 0.5]
@@ -299,7 +307,7 @@ def make_circles(
     factor = _check_float(func, "factor", factor)
     if factor >= 1.0:
         raise ValueError(f"{func}: factor must be in [0, 1), got {factor!r}")
-    rng = _check_random_state(func, random_state)
+    rng = check_random_state(random_state, func)
     two_pi = 2.0 * math.pi
     X: List[Row] = [
         [math.cos(t), math.sin(t)] for t in _linspace(0.0, two_pi, n_out, False)
@@ -351,7 +359,7 @@ def make_blobs(
         ([0.0, 0.0], [5.0, 5.0], [0, 0, 0, 0, 1, 1, 1])
     """
     func = "make_blobs"
-    rng = _check_random_state(func, random_state)
+    rng = check_random_state(random_state, func)
     n_features = _check_int(func, "n_features", n_features, minimum=1)
 
     per_center: Optional[List[int]] = None
@@ -488,7 +496,7 @@ def make_spiral(
     n_samples = _check_int(func, "n_samples", n_samples)
     n_classes = _check_int(func, "n_classes", n_classes, minimum=1)
     noise = _check_float(func, "noise", noise)
-    rng = _check_random_state(func, random_state)
+    rng = check_random_state(random_state, func)
     X: List[Row] = []
     y: List[int] = []
     for j in range(n_classes):
@@ -531,7 +539,7 @@ def make_xor(
     func = "make_xor"
     n_samples = _check_int(func, "n_samples", n_samples)
     noise = _check_float(func, "noise", noise)
-    rng = _check_random_state(func, random_state)
+    rng = check_random_state(random_state, func)
     X = [[rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)] for _ in range(n_samples)]
     y = [int(_sign(x0) != _sign(x1)) for x0, x1 in X]
     _add_noise(X, noise, rng)
@@ -623,7 +631,7 @@ def train_test_split(
     func = "train_test_split"
     n = _check_same_length(func, X, y)
     n_test = _n_test(func, n, test_size)
-    rng = _check_random_state(func, random_state)
+    rng = check_random_state(random_state, func)
 
     if stratify is not None:
         if not shuffle:
@@ -699,7 +707,7 @@ def iterate_minibatches(
     func = "iterate_minibatches"
     n = _check_same_length(func, X, y)
     batch_size = _check_int(func, "batch_size", batch_size, minimum=1)
-    rng = _check_random_state(func, random_state)
+    rng = check_random_state(random_state, func)
     return _minibatches(X, y, n, batch_size, shuffle, rng, drop_last)
 
 

@@ -54,6 +54,7 @@ import os
 import random
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .datasets import check_random_state
 from .engine import Parameter, Value, dot
 
 __all__ = [
@@ -117,17 +118,6 @@ def _check_choice(where: str, name: str, value: Any, choices: Sequence[str]) -> 
     if value not in choices:
         raise ValueError(f"{where}: unknown {name} {value!r}; choose one of {', '.join(map(repr, choices))}")
     return value
-
-
-def _make_rng(where: str, seed: Seed) -> random.Random:
-    """A private generator: the global ``random`` state is never used or changed."""
-    if isinstance(seed, random.Random):
-        return seed
-    if seed is None:
-        return random.Random()
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{where}: seed must be an int, None or a random.Random, got {seed!r}")
-    return random.Random(int(seed))
 
 
 # --- tensors: nested lists of Parameters -----------------------------------------------
@@ -444,7 +434,7 @@ class Neuron(Module):
         fan_out = _check_size("Neuron", "fan_out", fan_out)
         self.activation = _check_choice("Neuron", "activation", activation, ACTIVATIONS)
         bound = _INIT_BOUNDS[_check_choice("Neuron", "init", init, INITS)](nin, fan_out)
-        rng = _make_rng("Neuron", seed)
+        rng = check_random_state(seed, "Neuron", "seed")
         self.w = [Parameter(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Parameter(0.0)
         self._act = _ACTIVATION_FUNCTIONS[activation]
@@ -508,7 +498,7 @@ class Layer(Module):
                  seed: Seed = None) -> None:
         nin = _check_size("Layer", "nin", nin)
         nout = _check_size("Layer", "nout", nout)
-        rng = _make_rng("Layer", seed)
+        rng = check_random_state(seed, "Layer", "seed")
         self.neurons = [Neuron(nin, activation, init=init, seed=rng, fan_out=nout) for _ in range(nout)]
         self.nin = nin
         self.nout = nout
@@ -579,7 +569,7 @@ class MLP(Module):
         if output_activation is not None:
             _check_choice("MLP", "output_activation", output_activation, ACTIVATIONS)
         _check_choice("MLP", "init", init, INITS)
-        rng = _make_rng("MLP", seed)
+        rng = check_random_state(seed, "MLP", "seed")
         widths = [nin] + sizes
         last = len(sizes) - 1
         self.layers = [

@@ -46,12 +46,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from .datasets import iterate_minibatches
+from .datasets import check_random_state, iterate_minibatches
 from .engine import TracingError, Value, no_grad
 from .losses import LOSSES, PROBABILITY_TOLERANCE
 from .optim import SGD, Optimizer
@@ -275,14 +274,6 @@ def _check_int(where: str, name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def _make_rng(seed: Any) -> random.Random:
-    if isinstance(seed, random.Random):
-        return seed
-    if seed is not None and not _is_index(seed):
-        raise TypeError(f"fit: seed must be an int, None or a random.Random, got {seed!r}")
-    return random.Random(seed)
-
-
 def _check_optimizer(model: Any, optimizer: Optional[Optimizer]) -> Optimizer:
     if optimizer is None:
         return SGD(model.parameters(), lr=DEFAULT_LR)
@@ -373,7 +364,7 @@ def fit(
             raise TypeError(f"fit: each callback must be a function (epoch, history, model), got {cb!r}")
     optimizer = _check_optimizer(model, optimizer)
     step = _training_step(model, task, X, compiled)
-    rng = _make_rng(seed)
+    rng = check_random_state(seed, "fit", "seed")
     params = optimizer.params
     n = len(X)
     indices = range(n)
