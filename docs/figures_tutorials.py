@@ -4,9 +4,8 @@ Each figure is a function in :data:`FIGURES`, with the contract of
 ``docs/make_figures.py``: it takes the output directory and returns the file
 it wrote, named after the function (``tutorial_loss_curve`` writes
 ``tutorial-loss-curve.svg``).  Every number plotted is computed here with
-microgradlab, the way the tutorial pages compute it.  Run on its own::
-
-    python docs/figures_tutorials.py
+microgradlab, the way the tutorial pages compute it.  Make them with
+``docs/make_figures.py`` (e.g. ``python docs/make_figures.py tutorial-loss-curve``).
 
 Needs matplotlib (``pip install -e ".[plot]"``).  The SVG files are
 deterministic (fixed ids, no date), so regenerating changes a file only when
