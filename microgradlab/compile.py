@@ -73,7 +73,7 @@ import random
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import ops
-from .engine import TracingError, Value, enable_grad, tracing, vsum
+from .engine import TracingError, Value, enable_grad, tracing, vsum, walk
 from .ops import SCALAR_MATH, Constant, Factor, Primitive
 
 __all__ = [
@@ -260,27 +260,17 @@ def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Valu
         reg_of[id(p)] = reg
         program.value[reg] = p.data
     closed_over: List[Value] = []
-    for root in roots:
-        if not isinstance(root, Value):
+    for node in walk(roots):  # each node after its inputs
+        key = id(node)
+        if key in reg_of:
             continue
-        stack = [(root, False)]
-        while stack:  # iterative post-order: a million-node chain is fine
-            node, expanded = stack.pop()
-            key = id(node)
-            if key in reg_of:
-                continue
-            op = node.op
-            if op is None:
-                reg_of[key] = program.const(node.data)
-                closed_over.append(node)
-                continue
-            inputs = node.inputs
-            if not expanded:
-                stack.append((node, True))
-                stack.extend((v, False) for v in inputs if isinstance(v, Value) and id(v) not in reg_of)
-                continue
-            args = tuple(reg_of[id(v)] if isinstance(v, Value) else program.const(v) for v in inputs)
-            reg_of[key] = program.apply(op, args, node.data)
+        op = node.op
+        if op is None:
+            reg_of[key] = program.const(node.data)
+            closed_over.append(node)
+            continue
+        args = tuple(reg_of[id(v)] if isinstance(v, Value) else program.const(v) for v in node.inputs)
+        reg_of[key] = program.apply(op, args, node.data)
     program.outputs = [reg_of[id(r)] if isinstance(r, Value) else program.const(r) for r in roots]
     return closed_over
 

@@ -40,6 +40,7 @@ __all__ = [
     "is_grad_enabled",
     "detect_anomaly",
     "zero_grad",
+    "walk",
     "TracingError",
 ]
 
@@ -552,6 +553,37 @@ def _topological_order(root: Value) -> List[Value]:
             node.grad = 0.0
         raise
     order.reverse()
+    return order
+
+
+def walk(roots: Union[Value, Iterable[Any]]) -> List[Value]:
+    """Every Value reachable from ``roots`` (leaves too), each after its inputs.
+
+    Iterative, so a million-node chain is fine; each Value once.  Non-Values
+    among ``roots`` are skipped.
+
+    >>> x = Value(2.0, label="x")
+    >>> [v.label or v.op.name for v in walk((x * x).exp())]
+    ['x', 'mul', 'exp']
+    """
+    roots = [roots] if isinstance(roots, Value) else [r for r in roots if isinstance(r, Value)]
+    seen = set()
+    order: List[Value] = []
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, pending = stack[-1]
+            for v in pending:
+                if isinstance(v, Value) and id(v) not in seen:
+                    seen.add(id(v))
+                    stack.append((v, iter(v.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
 
 

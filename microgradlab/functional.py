@@ -16,9 +16,9 @@ or its scalar rule to a number, so one ``f`` works on both.
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Callable, List, Sequence, Tuple, Union
+from typing import Any, Callable, Sequence, Tuple, Union
 
-from .engine import VALUE_MATH, Value
+from .engine import VALUE_MATH, Value, walk
 
 __all__ = ["grad", "value_and_grad", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus"]
 
@@ -38,22 +38,6 @@ ArgNums = Union[int, Sequence[int]]
 # transform a gradient must stay a differentiable Value, even when it reaches
 # the outer variable only through a closure or another argument.
 _DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("microgradlab_transform_depth", default=0)
-
-
-def _all_leaves(root: Value) -> List[Value]:
-    """Every leaf reachable from ``root`` (iterative; each once)."""
-    seen = {id(root)}
-    stack, leaves = [root], []
-    while stack:
-        node = stack.pop()
-        if node.is_leaf:
-            leaves.append(node)
-            continue
-        for v in node.inputs:
-            if isinstance(v, Value) and id(v) not in seen:
-                seen.add(id(v))
-                stack.append(v)
-    return leaves
 
 
 def _as_input(x: Any, where: str) -> Tuple[Any, bool]:
@@ -106,7 +90,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
             zero = {i: [0.0] * len(v) if isinstance(v, list) else 0.0 for i, v in inputs.items()}
             grads = tuple(zero[i] for i in nums)
             return out, grads if many else grads[0]
-        leaves = _all_leaves(out)
+        leaves = [v for v in walk(out) if v.is_leaf]
         saved = [(leaf, leaf.grad) for leaf in leaves]
         for leaf in leaves:
             leaf.grad = 0.0

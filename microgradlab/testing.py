@@ -59,7 +59,7 @@ except ImportError as exc:  # pragma: no cover - the test extra is missing
     raise ImportError("microgradlab.testing needs Hypothesis: pip install 'microgradlab[test]'") from exc
 
 from . import ops
-from .engine import Value, apply
+from .engine import Value, apply, walk
 from .gradcheck import DEFAULT_ATOL, DEFAULT_RTOL, gradcheck, gradgradcheck
 from .ops import SCALAR_MATH, Primitive
 
@@ -517,22 +517,16 @@ def kink_margin(root: Value) -> float:
     0.25
     """
     best = math.inf
-    seen = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_leaf or id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in walk(root):
         op = node.op
+        if op is None:
+            continue
         inputs = node.inputs
         groups = len(op.partials) if op.arity == 0 else len(inputs)
         for i, v in enumerate(inputs):
             (lo, hi), kinks = _slot(op, i * groups // len(inputs))
             x = v.data if isinstance(v, Value) else v
             best = min([best, x - lo, hi - x] + [abs(x - k) for k in kinks])
-            if isinstance(v, Value):
-                stack.append(v)
     return best
 
 
