@@ -315,10 +315,7 @@ class Value:
             self.grad = self.grad + gradient
             return
         order = _topological_order(self)
-        self.grad = gradient
-        graph = create_graph
-        if not graph and isinstance(gradient, Value):
-            self.grad = gradient.data
+        self.grad = gradient.data if isinstance(gradient, Value) and not create_graph else gradient
         check = bool(_mode() & _ANOMALY)
         node = self
         try:
@@ -326,7 +323,7 @@ class Value:
                 g = node.grad
                 if g == 0.0:  # nothing to pass on (inactive relus, unused branches); a Value is never == 0.0
                     continue
-                node._vjp(g, graph)
+                node._vjp(g, create_graph)
                 if check:
                     _check_grads(node)
         except (ArithmeticError, ValueError) as exc:
