@@ -441,6 +441,7 @@ define("zmul", _zmul, (lambda m, x, y, out: y, lambda m, x, y, out: x), partials
        doc="x * y, but 0 when either factor is exactly 0: the chain rule's product (masks select)")
 
 
+
 def _logsumexp(xs: Any) -> float:
     if not xs:
         raise ValueError("logsumexp needs at least one input")
@@ -467,7 +468,6 @@ define("logsumexp", _logsumexp, (lambda m, x, out: m.exp(x - out),), arity=0, sy
        partials_can_raise=False,
        template="logsumexp([{0}])", array_forward=_np_logsumexp,
        doc="log Σ exp(x_i) in one node, stable for any finite inputs; its partials are the softmax")
-
 
 def _dot(ws: Any, xs: Any) -> float:
     # A bias is one weight more than inputs: the weight of a constant input 1.
