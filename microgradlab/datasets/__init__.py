@@ -34,7 +34,7 @@ data file raises :class:`DatasetError` (a ``ValueError``) naming the file.
 from .checks import DatasetError, check_random_state
 from .digits import load_digits
 from .fashion_mnist import DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, load_fashion_mnist
-from .idx import IDXArray, load_idx, read_idx
+from .idx import MAX_IDX_BYTES, IDXArray, IDXError, load_idx, read_idx
 from .split import iterate_minibatches, train_test_split
 from .synthetic import make_blobs, make_circles, make_moons, make_spiral, make_xor
 
@@ -44,6 +44,8 @@ __all__ = [
     "DatasetError",
     "FASHION_MNIST_CLASSES",
     "IDXArray",
+    "IDXError",
+    "MAX_IDX_BYTES",
     "check_random_state",
     "iterate_minibatches",
     "load_digits",

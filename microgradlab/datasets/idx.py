@@ -10,11 +10,11 @@ import os
 import sys
 import zlib
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterator, List, Tuple, Union
 
 from .checks import DatasetError, PathLike
 
-__all__ = ["IDXArray", "read_idx", "load_idx"]
+__all__ = ["IDXArray", "IDXError", "MAX_IDX_BYTES", "read_idx", "load_idx"]
 
 
 # type code -> (name, array typecode, item size in bytes)
@@ -124,26 +124,108 @@ class IDXArray:
         return [data[i:i + size] for i in range(0, len(data), size)]
 
 
-def read_idx(path: PathLike) -> IDXArray:
+#: Largest data section :func:`read_idx` accepts, in bytes (Fashion-MNIST's training images take 47 MB).
+MAX_IDX_BYTES = 2 ** 30
+#: Deflate expands at most about 1032 times; a gzip file declaring more cannot hold it.
+_DEFLATE_MAX_RATIO = 1032
+
+
+#: How far past the declared data a gzip stream is read, to report trailing garbage.
+_COUNTED_EXTRA = 4096
+
+
+class IDXError(DatasetError):
+    """A damaged IDX file, or one declaring more data than it holds or than the limit; names the file."""
+
+
+def _read_exactly(stream: BinaryIO, count: int) -> bytes:
+    """``count`` bytes (or fewer at the end of the data) without asking for more than the data hold."""
+    chunks, got = [], 0
+    while got < count:
+        chunk = stream.read(min(count - got, 2 ** 24))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _header(name: str, head: bytes) -> Tuple[int, Tuple[int, ...]]:
+    """The type code and shape from the first bytes of the (decompressed) file."""
+    if len(head) < 4:
+        raise IDXError(f"{name}: truncated IDX header: need at least 4 bytes, file has {len(head)}")
+    if head[0] != 0 or head[1] != 0:
+        raise IDXError(f"{name}: bad IDX magic number 0x{head[:4].hex()} (the first two bytes must be zero)")
+    code, ndim = head[2], head[3]
+    if code not in _IDX_TYPES:
+        raise IDXError(f"{name}: bad IDX magic number 0x{head[:4].hex()}: unknown data type code 0x{code:02x}")
+    if ndim == 0:
+        raise IDXError(f"{name}: IDX header declares 0 dimensions")
+    size = 4 + 4 * ndim
+    if len(head) < size:
+        raise IDXError(f"{name}: truncated IDX header: {ndim} dimensions need {size} bytes, file has {len(head)}")
+    return code, tuple(int.from_bytes(head[4 + 4 * k:8 + 4 * k], "big") for k in range(ndim))
+
+
+def _read_payload(name: str, f: BinaryIO, max_bytes: int) -> Tuple[int, Tuple[int, ...], bytes]:
+    """Type code, shape and data bytes, each size checked against the file and ``max_bytes`` before reading."""
+    file_size = os.fstat(f.fileno()).st_size
+    compressed = f.read(2) == b"\x1f\x8b"
+    f.seek(0)
+    stream: BinaryIO = gzip.GzipFile(fileobj=f, mode="rb") if compressed else f
+    head = _read_exactly(stream, 4)
+    head += _read_exactly(stream, 4 * head[3]) if len(head) == 4 else b""
+    code, shape = _header(name, head)
+    dtype, _, itemsize = _IDX_TYPES[code]
+    expected = math.prod(shape) * itemsize
+    if expected > max_bytes:
+        raise IDXError(f"{name}: shape {shape} of {dtype} declares {expected} data bytes; the limit is "
+                       f"{max_bytes} (max_bytes)")
+    holds = file_size * _DEFLATE_MAX_RATIO if compressed else file_size - len(head)
+    if expected > holds:
+        raise IDXError(f"{name}: truncated IDX data: shape {shape} of {dtype} needs {expected} bytes after the "
+                       f"header, found {'at most ' if compressed else ''}{holds}")
+    if expected == 0 and shape[0] > file_size * (_DEFLATE_MAX_RATIO if compressed else 1):
+        # Empty rows hold no data, but rows() still builds one list per item: the file must pay for each.
+        raise IDXError(f"{name}: shape {shape} declares {shape[0]} empty items, more than a file of "
+                       f"{file_size} bytes can describe")
+    payload = _read_exactly(stream, expected)
+    extra = len(_read_exactly(stream, _COUNTED_EXTRA)) if compressed else file_size - len(head) - expected
+    if len(payload) < expected:
+        raise IDXError(f"{name}: truncated IDX data: shape {shape} of {dtype} needs {expected} bytes after the "
+                       f"header, found {len(payload)}")
+    if extra:
+        found = f"at least {extra}" if extra == _COUNTED_EXTRA else str(extra)
+        raise IDXError(f"{name}: trailing garbage: {found} unexpected bytes after the {expected} data bytes of "
+                       f"shape {shape}")
+    return code, shape, payload
+
+
+def read_idx(path: PathLike, *, max_bytes: int = MAX_IDX_BYTES) -> IDXArray:
     """Read an IDX file (MNIST format), gzip-compressed or raw.
 
     Compression is detected from the magic bytes ``1f 8b``, not the name.
     The header is two zero bytes, a type code (0x08 uint8, 0x09 int8,
     0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of
     dimensions and one big-endian uint32 per dimension; the data follow,
-    big-endian, row-major, with nothing after them.
+    big-endian, row-major, with nothing after them.  The declared size is
+    checked against the file's (for gzip, against the most deflate can
+    expand it to) and against ``max_bytes`` before the data are read, and
+    decompression stops a few kilobytes past it.
 
     Args:
         path: The file.
+        max_bytes: The largest data section accepted (default
+            :data:`MAX_IDX_BYTES`, 1 GiB).
 
     Returns:
         An :class:`IDXArray` with ``shape``, ``dtype`` and the flat ``data``.
 
     Raises:
         FileNotFoundError: if the file does not exist.
-        DatasetError: if the gzip stream is corrupt, the header is truncated
-            or has a bad magic number, or the data are shorter or longer than
-            the dimensions say.  The message names the file.
+        IDXError: (a :class:`DatasetError`) if the gzip stream is corrupt, the header is truncated
+            or has a bad magic number, the data are shorter or longer than
+            the dimensions say, or more than ``max_bytes``.  The message names the file.
 
     Example:
         >>> import os, struct, tempfile
@@ -158,54 +240,12 @@ def read_idx(path: PathLike) -> IDXArray:
     name = os.fspath(path)
     try:
         with open(name, "rb") as f:
-            raw = f.read()
+            code, shape, payload = _read_payload(name, f, max_bytes)
     except FileNotFoundError:
-        raise FileNotFoundError(
-            2, f"read_idx: IDX file not found: {name!r}", name
-        ) from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DatasetError(f"{name}: corrupt gzip stream: {exc}") from None
-    if len(raw) < 4:
-        raise DatasetError(
-            f"{name}: truncated IDX header: need at least 4 bytes, file has {len(raw)}"
-        )
-    if raw[0] != 0 or raw[1] != 0:
-        raise DatasetError(
-            f"{name}: bad IDX magic number 0x{raw[:4].hex()} (the first two bytes "
-            f"must be zero)"
-        )
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_TYPES:
-        raise DatasetError(
-            f"{name}: bad IDX magic number 0x{raw[:4].hex()}: unknown data type "
-            f"code 0x{code:02x}"
-        )
-    if ndim == 0:
-        raise DatasetError(f"{name}: IDX header declares 0 dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DatasetError(
-            f"{name}: truncated IDX header: {ndim} dimensions need {header} bytes, "
-            f"file has {len(raw)}"
-        )
-    shape = tuple(int.from_bytes(raw[4 + 4 * k:8 + 4 * k], "big") for k in range(ndim))
+        raise FileNotFoundError(2, f"read_idx: IDX file not found: {name!r}", name) from None
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise IDXError(f"{name}: corrupt gzip stream: {exc}") from None
     dtype, typecode, itemsize = _IDX_TYPES[code]
-    expected = math.prod(shape) * itemsize
-    found = len(raw) - header
-    if found < expected:
-        raise DatasetError(
-            f"{name}: truncated IDX data: shape {shape} of {dtype} needs {expected} "
-            f"bytes after the header, found {found}"
-        )
-    if found > expected:
-        raise DatasetError(
-            f"{name}: trailing garbage: {found - expected} unexpected bytes after "
-            f"the {expected} data bytes of shape {shape}"
-        )
-    payload = raw[header:]
     data: Union[bytes, "array.array[Any]"]
     if code == 0x08:
         data = payload
