@@ -19,7 +19,10 @@ Real data:
   ``microgradlab/data/digits.csv.gz`` (see ``microgradlab/data/README.md``);
 * :func:`load_idx` / :func:`read_idx` -- any MNIST-format IDX file, gzip or raw;
 * :func:`load_fashion_mnist` -- Fashion-MNIST from its IDX files (not shipped;
-  Debian package ``dataset-fashion-mnist`` or any folder).
+  Debian package ``dataset-fashion-mnist`` or any folder);
+* :func:`read_csv` -- your own CSV file: named feature columns, class labels
+  as integers or text (:func:`encode_labels`), and :class:`Scaling` of the
+  features fitted on the training split.
 
 ``random_state`` is everywhere an ``int`` (reproducible), ``None`` (fresh
 entropy) or a :class:`random.Random` instance (used as is, which lets a loop
@@ -32,14 +35,22 @@ data file raises :class:`DatasetError` (a ``ValueError``) naming the file.
 """
 
 from .checks import DatasetError, check_random_state
+from .csv import CSVError, CSVTable, encode_labels, read_csv
 from .digits import load_digits
 from .fashion_mnist import DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, load_fashion_mnist
+from .scaling import SCALINGS, Scaling
 from .idx import MAX_IDX_BYTES, IDXArray, IDXError, load_idx, read_idx
 from .split import iterate_minibatches, train_test_split
 from .synthetic import make_blobs, make_circles, make_moons, make_spiral, make_xor
 
 
 __all__ = [
+    "CSVError",
+    "CSVTable",
+    "SCALINGS",
+    "Scaling",
+    "encode_labels",
+    "read_csv",
     "DEFAULT_FASHION_MNIST_DIR",
     "DatasetError",
     "FASHION_MNIST_CLASSES",
