@@ -77,7 +77,7 @@ def test_no_renderer_is_exit_status_2_saying_what_to_install(monkeypatch, tmp_pa
 
 
 @pytest.mark.parametrize("args, message", [
-    (["graph", "x.real", "--at", "x=1"], "attribute access not allowed"),
+    (["graph", "x.real", "--at", "x=1"], "attribute access is not allowed"),
     (["graph", "foo(x)", "--at", "x=1"], "unknown function 'foo'"),
     (["graph", "__import__('os').system('true')"], "only functions called by name are allowed"),
     (["graph", "tanh(x) + y", "--at", "x=1"], "no value for y: give every variable with --at, e.g. --at x=1,y=1"),
@@ -117,7 +117,7 @@ def test_python_dash_m_runs_the_same_command():
     done = subprocess.run([sys.executable, "-m", "microgradlab", "graph", "x.y", "--at", "x=1"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == ("microgradlab: error: attribute access not allowed at column 1: use numbers, "
+    assert done.stderr == ("microgradlab: error: attribute access is not allowed at column 1: use numbers, "
                            "variable names, + - * / **, parentheses and op-table functions such as tanh(x)\n")
     done = subprocess.run([sys.executable, "-m", "microgradlab", "graph", "x*x", "--at", "x=3", "-f", "dot"],
                           capture_output=True, text=True, timeout=60)
