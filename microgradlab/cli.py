@@ -193,7 +193,7 @@ def _expression_first(argv: List[str], parser: argparse.ArgumentParser) -> List[
             takes_value = "=" not in token and option.nargs != 0
         elif token[:2] in actions:  # a short option with its value attached: -oneuron.svg
             continue
-        elif token.startswith("-") and not token.startswith("--") and len(token) > 1:
+        elif token.startswith("-") and len(token) > 1 and not re.match(r"--[A-Za-z][\w-]*(=|$)", token):
             return argv[:i] + argv[i + 1:] + ["--", token]
     return argv
 

@@ -258,6 +258,9 @@ def parse(text: str) -> Expression:
         raise ExpressionError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if not text.strip():
         raise ExpressionError("the expression is empty")
+    bad = next((i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:  # a byte that was not UTF-8, kept by the command line as a lone surrogate
+        raise ExpressionError(f"the expression is not valid text at column {bad + 1} (a byte that is not UTF-8)")
     source = text.lstrip(" \t")  # eval mode rejects leading spaces as an indent
     shift = len(text) - len(source)
     try:

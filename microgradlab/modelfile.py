@@ -34,9 +34,9 @@ import math
 import os
 import re
 import tempfile
-from typing import Any, Dict, List, Mapping, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-__all__ = ["ModelFileError", "read_model_file", "check_weights", "write_model_file",
+__all__ = ["ModelFileError", "read_model_file", "check_weights", "write_model_file", "shorten",
            "FILE_FORMAT", "FILE_VERSION", "MAX_BYTES", "MAX_DEPTH", "MAX_INT_DIGITS", "MAX_PARAMETERS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -56,6 +56,12 @@ MAX_PARAMETERS = 10 ** 7
 
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: unreadable, not JSON, too large, or not matching the model."""
+
+
+def shorten(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a hostile file's content must not flood a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 5] + " ...]"
 
 
 def _position(text: str, index: int) -> str:
@@ -125,9 +131,9 @@ def read_model_file(path: PathLike, *, max_bytes: int = MAX_BYTES, max_depth: in
         size = os.fstat(f.fileno()).st_size
         if size > max_bytes:
             raise ModelFileError(f"{path}: {size} bytes; model files are limited to {max_bytes} (max_bytes)")
-        raw = f.read(max_bytes + 1)
-    if len(raw) > max_bytes:  # a file that grew, or a pipe
-        raise ModelFileError(f"{path}: more than {max_bytes} bytes; the limit is max_bytes")
+        raw = f.read(size + 1)  # not read(max_bytes): that would allocate max_bytes up front
+    if len(raw) > size:
+        raise ModelFileError(f"{path}: the file grew while it was read; read it again once it is complete")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -171,28 +177,42 @@ def _check_tensor(where: str, shape: Shape, value: Any) -> None:
         _check_tensor(f"{where}[{i}]", shape[1:], item)
 
 
-def check_weights(path: PathLike, state: Mapping[str, Any], shapes: Mapping[str, Shape], *,
+def check_weights(path: PathLike, state: Mapping[str, Any], shapes: Iterable[Tuple[str, Shape]], *,
                   max_parameters: int = MAX_PARAMETERS) -> None:
-    """Check a file's ``state_dict`` against the tensor shapes its architecture declares.
+    """Check a file's ``state_dict`` against the ``(name, shape)`` of each tensor its architecture declares.
 
-    The declared number of parameters is checked against ``max_parameters``
-    first, then every tensor's nesting, lengths and numbers; nothing is built.
+    One pass over ``shapes`` (which may be a generator: a config declaring
+    100,000 layers costs no list of 100,000 shapes), keeping only what the
+    file itself holds.  The errors, in order: more than ``max_parameters``
+    declared, missing or unexpected tensors, a tensor of the wrong nesting,
+    length or type.  Nothing is built.
     """
-    declared = sum(math.prod(shape) for shape in shapes.values())
+    declared, seen, missing, n_missing = 0, set(), [], 0
+    first_error: Optional[str] = None
+    for name, shape in shapes:
+        declared += math.prod(shape)
+        if name not in state:
+            n_missing += 1
+            if len(missing) < 3:
+                missing.append(name)
+            continue
+        seen.add(name)
+        if first_error is None and declared <= max_parameters:
+            try:
+                _check_tensor(f"state_dict[{name!r}]", shape, state[name])
+            except ValueError as exc:
+                first_error = str(exc)
     if declared > max_parameters:
         raise ModelFileError(f"{path}: the architecture declares {declared} parameters; the limit is "
                              f"{max_parameters} (max_parameters)")
-    missing = [name for name in shapes if name not in state]
-    unexpected = [name for name in state if name not in shapes]
-    if missing or unexpected:
-        parts = ([f"missing keys {missing}"] if missing else []) + (
-            [f"unexpected keys {unexpected}"] if unexpected else [])
+    unexpected = [name for name in state if name not in seen]
+    if n_missing or unexpected:
+        more = f" and {n_missing - len(missing)} more" if n_missing > len(missing) else ""
+        parts = ([f"missing keys {shorten(missing)}{more}"] if n_missing else []) + (
+            [f"unexpected keys {shorten(unexpected)}"] if unexpected else [])
         raise ModelFileError(f"{path}: {' and '.join(parts)} for the architecture in 'config'")
-    try:
-        for name, shape in shapes.items():
-            _check_tensor(f"state_dict[{name!r}]", shape, state[name])
-    except ValueError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
+    if first_error is not None:
+        raise ModelFileError(f"{path}: {first_error}")
 
 
 def write_model_file(path: PathLike, document: Mapping[str, Any]) -> None:

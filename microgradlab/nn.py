@@ -52,12 +52,12 @@ import math
 import numbers
 import os
 import random
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .datasets import check_random_state
 from .engine import Parameter, Value, dot
 from .modelfile import (FILE_FORMAT, FILE_VERSION, MAX_BYTES, MAX_PARAMETERS, ModelFileError, check_weights,
-                        read_model_file, write_model_file)
+                        read_model_file, shorten, write_model_file)
 
 __all__ = [
     "Module",
@@ -108,8 +108,11 @@ def _check_size(where: str, name: str, value: Any) -> int:
     return int(value)
 
 
-def _config_size(config: Mapping[str, Any], key: str) -> int:
-    return _check_size("config", key, config.get(key))
+def _config_size(name: str, value: Any) -> int:
+    """A size read from a model file's config (its message shortens what a hostile file may hold)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int of at least 1, got {shorten(value)}")
+    return value
 
 
 def _check_choice(where: str, name: str, value: Any, choices: Sequence[str]) -> str:
@@ -330,12 +333,13 @@ class Module:
         write_model_file(path, document)
 
     @classmethod
-    def shapes_from_config(cls, config: Mapping[str, Any]) -> Optional[Dict[str, Tuple[int, ...]]]:
-        """The tensor shapes (``{name: shape}``) the constructor would make from ``config``, without building.
+    def shapes_from_config(cls, config: Mapping[str, Any]) -> Optional[Iterable[Tuple[str, Tuple[int, ...]]]]:
+        """The ``(name, shape)`` of each tensor the constructor would make from ``config``, without building.
 
         :meth:`load` checks a file's weights against them before building
-        anything.  A subclass that does not override this returns None, and is
-        built first, then checked.
+        anything (so they may come from a generator).  A bad config raises
+        ``ValueError``.  A subclass that does not override this returns None,
+        and is built first, then checked.
         """
         return None
 
@@ -361,23 +365,23 @@ class Module:
         document = read_model_file(path, max_bytes=max_bytes)
         target = type(model) if model is not None else cls
         if document["class"] != target.__name__:
-            raise ModelFileError(f"{path}: holds a {document['class']}, not a {target.__name__}")
+            raise ModelFileError(f"{path}: holds a {document['class'][:60]}, not a {target.__name__}")
         config, state = document["config"], document["state_dict"]
         if model is not None:
             own = json.loads(json.dumps(model.config()))
             if config != own:
-                raise ModelFileError(f"{path}: architecture {config} does not match the model's {own}")
+                raise ModelFileError(f"{path}: architecture {shorten(config)} does not match the model's {own}")
         try:
             shapes = target.shapes_from_config(config)
         except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: bad config {config!r}: {exc}") from None
+            raise ModelFileError(f"{path}: bad config {shorten(config)}: {exc}") from None
         if shapes is not None:
             check_weights(path, state, shapes, max_parameters=max_parameters)
         if model is None:
             try:
                 model = cls(**config)
             except (TypeError, ValueError) as exc:
-                raise ModelFileError(f"{path}: bad config {config!r}: {exc}") from None
+                raise ModelFileError(f"{path}: bad config {shorten(config)}: {exc}") from None
         try:
             model.load_state_dict(state)
         except (TypeError, ValueError) as exc:
@@ -450,8 +454,8 @@ class Neuron(Module):
         return {"nin": self.nin, "activation": self.activation}
 
     @classmethod
-    def shapes_from_config(cls, config: Mapping[str, Any]) -> Dict[str, Tuple[int, ...]]:
-        return {"weight": (_config_size(config, "nin"),), "bias": ()}
+    def shapes_from_config(cls, config: Mapping[str, Any]) -> Iterable[Tuple[str, Tuple[int, ...]]]:
+        return [("weight", (_config_size("nin", config.get("nin")),)), ("bias", ())]
 
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"
@@ -518,9 +522,9 @@ class Layer(Module):
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
 
     @classmethod
-    def shapes_from_config(cls, config: Mapping[str, Any]) -> Dict[str, Tuple[int, ...]]:
-        nin, nout = _config_size(config, "nin"), _config_size(config, "nout")
-        return {"weight": (nout, nin), "bias": (nout,)}
+    def shapes_from_config(cls, config: Mapping[str, Any]) -> Iterable[Tuple[str, Tuple[int, ...]]]:
+        nin, nout = _config_size("nin", config.get("nin")), _config_size("nout", config.get("nout"))
+        return [("weight", (nout, nin)), ("bias", (nout,))]
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
@@ -599,16 +603,17 @@ class MLP(Module):
                 "output_activation": self.output_activation}
 
     @classmethod
-    def shapes_from_config(cls, config: Mapping[str, Any]) -> Dict[str, Tuple[int, ...]]:
+    def shapes_from_config(cls, config: Mapping[str, Any]) -> Iterable[Tuple[str, Tuple[int, ...]]]:
         sizes = config.get("sizes")
         if not isinstance(sizes, list) or not sizes:
-            raise ValueError(f"sizes must be a non-empty list of layer widths, got {_describe(sizes)}")
-        widths = [_config_size(config, "nin")] + [_check_size("MLP", "each of sizes", s) for s in sizes]
-        shapes: Dict[str, Tuple[int, ...]] = {}
-        for i in range(len(sizes)):
-            shapes[f"layers.{i}.weight"] = (widths[i + 1], widths[i])
-            shapes[f"layers.{i}.bias"] = (widths[i + 1],)
-        return shapes
+            raise ValueError(f"sizes must be a non-empty list of layer widths, got {shorten(sizes)}")
+        widths = [_config_size("nin", config.get("nin"))] + [_config_size("each of sizes", s) for s in sizes]
+        def shapes() -> Iterator[Tuple[str, Tuple[int, ...]]]:  # lazy: a file may declare 100,000 layers
+            for i, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
+                yield f"layers.{i}.weight", (fan_out, fan_in)
+                yield f"layers.{i}.bias", (fan_out,)
+
+        return shapes()
 
     def __repr__(self) -> str:
         return (f"MLP({self.nin}, {self.sizes}, activation={self.activation!r}, "

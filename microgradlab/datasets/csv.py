@@ -84,11 +84,11 @@ def _text(path: str, max_bytes: int) -> str:
             size = os.fstat(f.fileno()).st_size
             if size > max_bytes:
                 raise CSVError(f"{path}: {size} bytes; CSV files are limited to {max_bytes} (max_bytes)")
-            raw = f.read(max_bytes + 1)
+            raw = f.read(size + 1)  # not read(max_bytes): that would allocate max_bytes up front
     except OSError as exc:
         raise CSVError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(raw) > max_bytes:
-        raise CSVError(f"{path}: more than {max_bytes} bytes; the limit is max_bytes")
+    if len(raw) > size:
+        raise CSVError(f"{path}: the file grew while it was read; read it again once it is complete")
     try:
         return raw.decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
     except UnicodeDecodeError as exc:
