@@ -841,6 +841,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except CommandError as exc:
         print(f"microgradlab: error: {exc}", file=sys.stderr)
         return ERROR_STATUS
+    except ImportError as exc:  # a dependency missing from a broken install
+        print(f"microgradlab: error: {exc}: reinstall microgradlab (pip install microgradlab)", file=sys.stderr)
+        return ERROR_STATUS
+    except MemoryError:  # the readers bound what files can ask for; this is the machine's own limit
+        print("microgradlab: error: out of memory", file=sys.stderr)
+        return ERROR_STATUS
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:

@@ -38,8 +38,8 @@ from .checks import DatasetError, check_random_state
 from .csv import CSVError, CSVTable, encode_labels, read_csv
 from .digits import load_digits
 from .fashion_mnist import DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, load_fashion_mnist
-from .scaling import SCALINGS, Scaling
 from .idx import MAX_IDX_BYTES, IDXArray, IDXError, load_idx, read_idx
+from .scaling import SCALINGS, Scaling
 from .split import iterate_minibatches, train_test_split
 from .synthetic import make_blobs, make_circles, make_moons, make_spiral, make_xor
 
