@@ -8,7 +8,7 @@ versicolor`` all work and nothing is padded.
 
 The file is untrusted input: its size is checked against ``max_bytes`` before
 it is read, its header against ``max_columns``, and its labels against
-``max_classes`` and :data:`MAX_LABEL_LENGTH`; every failure is a
+``max_label_length`` and ``max_classes``; every failure is a
 :class:`CSVError` naming the file, line and column.
 
 >>> import os, tempfile
@@ -149,7 +149,7 @@ def _number(path: str, line: int, column: str, text: str) -> float:
 
 def read_csv(path: PathLike, *, target: Optional[str] = None, features: Optional[Sequence[str]] = None,
              drop: Sequence[str] = (), max_bytes: int = MAX_CSV_BYTES, max_columns: int = MAX_COLUMNS,
-             features_from: str = "--features") -> CSVTable:
+             max_label_length: int = MAX_LABEL_LENGTH, features_from: str = "--features") -> CSVTable:
     """Read a CSV file with a header row into feature rows and, with ``target``, label cells.
 
     Args:
@@ -160,6 +160,7 @@ def read_csv(path: PathLike, *, target: Optional[str] = None, features: Optional
         drop: Columns not to use as features (an ``id`` column, say).
         max_bytes: The largest file read (default :data:`MAX_CSV_BYTES`).
         max_columns: The most columns in the header (default :data:`MAX_COLUMNS`).
+        max_label_length: The longest label cell, in characters (default :data:`MAX_LABEL_LENGTH`).
         features_from: Where ``features`` came from, for messages (``"the model"``).
 
     Raises:
@@ -191,9 +192,9 @@ def read_csv(path: PathLike, *, target: Optional[str] = None, features: Optional
             cell = row[label_at].strip()
             if not cell:
                 raise CSVError(f"{name}, line {line}, column {target!r}: the label is empty")
-            if len(cell) > MAX_LABEL_LENGTH:
+            if len(cell) > max_label_length:
                 raise CSVError(f"{name}, line {line}, column {target!r}: a label of {len(cell)} characters; "
-                               f"labels are limited to {MAX_LABEL_LENGTH}")
+                               f"labels are limited to {max_label_length} (max_label_length)")
             table.labels.append(cell)  # type: ignore[union-attr]
         table.lines.append(line)
     if not table.X:
