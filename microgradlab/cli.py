@@ -775,8 +775,9 @@ def _classes_of(outputs: Sequence[Any], table: CSVTable) -> List[int]:
 
 def run_predict(args: argparse.Namespace) -> int:
     try:
-        model = MLP.load(args.model, max_parameters=args.max_parameters)
-        data = read_model_file(args.model).get("data", {})
+        document = read_model_file(args.model)
+        model = MLP.from_document(document, source=args.model, max_parameters=args.max_parameters)
+        data = document.get("data", {})
     except ModelFileError as exc:
         raise CommandError(str(exc)) from None
     except OSError as exc:

@@ -36,7 +36,7 @@ import re
 import tempfile
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-__all__ = ["ModelFileError", "read_model_file", "check_weights", "write_model_file", "shorten",
+__all__ = ["ModelFileError", "read_model_file", "check_document", "check_weights", "write_model_file", "shorten",
            "FILE_FORMAT", "FILE_VERSION", "MAX_BYTES", "MAX_DEPTH", "MAX_INT_DIGITS", "MAX_PARAMETERS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -150,10 +150,15 @@ def read_model_file(path: PathLike, *, max_bytes: int = MAX_BYTES, max_depth: in
         raise ModelFileError(f"{path}{where}: {exc}") from None
     except ValueError as exc:  # duplicate keys
         raise ModelFileError(f"{path}: not a valid model file (JSON): {exc}") from None
+    return check_document(path, document)
+
+
+def check_document(path: PathLike, document: Any) -> Dict[str, Any]:
+    """``document`` if it is a model file's content of a known version (the sections of the right JSON types)."""
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
         raise ModelFileError(f"{path}: not a microgradlab model file (no \"format\": {FILE_FORMAT!r})")
     if document.get("version") != FILE_VERSION:
-        raise ModelFileError(f"{path}: unsupported format version {document.get('version')!r}; "
+        raise ModelFileError(f"{path}: unsupported format version {shorten(document.get('version'))}; "
                              f"this microgradlab reads version {FILE_VERSION}")
     for key, kind in (("class", str), ("config", dict), ("state_dict", dict)):
         if not isinstance(document.get(key), kind):

@@ -57,7 +57,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 from .datasets import check_random_state
 from .engine import Parameter, Value, dot
 from .modelfile import (FILE_FORMAT, FILE_VERSION, MAX_BYTES, MAX_PARAMETERS, ModelFileError, check_weights,
-                        read_model_file, shorten, write_model_file)
+                        check_document, read_model_file, shorten, write_model_file)
 
 __all__ = [
     "Module",
@@ -362,31 +362,46 @@ class Module:
                 weights.  The model is unchanged.
             OSError: if the file cannot be read.
         """
-        document = read_model_file(path, max_bytes=max_bytes)
-        target = type(model) if model is not None else cls
-        if document["class"] != target.__name__:
-            raise ModelFileError(f"{path}: holds a {document['class'][:60]}, not a {target.__name__}")
-        config, state = document["config"], document["state_dict"]
-        if model is not None:
-            own = json.loads(json.dumps(model.config()))
-            if config != own:
-                raise ModelFileError(f"{path}: architecture {shorten(config)} does not match the model's {own}")
+        return _from_document(cls, model, read_model_file(path, max_bytes=max_bytes), path, max_parameters)
+
+    @_ClassOrInstanceMethod
+    def from_document(cls, model: Optional["Module"], document: Mapping[str, Any], *, source: str = "<document>",
+                      max_parameters: int = MAX_PARAMETERS) -> "Module":
+        """:meth:`load` from a document already read with :func:`~microgradlab.modelfile.read_model_file`.
+
+        For callers that also want the file's ``"data"`` section, so the file
+        is read once; ``source`` names it in messages.
+        """
+        return _from_document(cls, model, check_document(source, document), source, max_parameters)
+
+
+def _from_document(cls: type, model: Optional[Module], document: Mapping[str, Any], path: PathLike,
+                   max_parameters: int) -> Module:
+    """The body of :meth:`Module.load`: everything checked before the model is built or changed."""
+    target = type(model) if model is not None else cls
+    if document["class"] != target.__name__:
+        raise ModelFileError(f"{path}: holds a {document['class'][:60]}, not a {target.__name__}")
+    config, state = document["config"], document["state_dict"]
+    if model is not None:
+        own = json.loads(json.dumps(model.config()))
+        if config != own:
+            raise ModelFileError(f"{path}: architecture {shorten(config)} does not match the model's {own}")
+    try:
+        shapes = target.shapes_from_config(config)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: bad config {shorten(config)}: {exc}") from None
+    if shapes is not None:
+        check_weights(path, state, shapes, max_parameters=max_parameters)
+    if model is None:
         try:
-            shapes = target.shapes_from_config(config)
+            model = cls(**config)
         except (TypeError, ValueError) as exc:
             raise ModelFileError(f"{path}: bad config {shorten(config)}: {exc}") from None
-        if shapes is not None:
-            check_weights(path, state, shapes, max_parameters=max_parameters)
-        if model is None:
-            try:
-                model = cls(**config)
-            except (TypeError, ValueError) as exc:
-                raise ModelFileError(f"{path}: bad config {shorten(config)}: {exc}") from None
-        try:
-            model.load_state_dict(state)
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: {exc}") from None
-        return model
+    try:
+        model.load_state_dict(state)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    return model
 
 
 def _label_parameters(module: Module) -> None:

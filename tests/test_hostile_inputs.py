@@ -426,3 +426,29 @@ def test_hostile_input_to_the_readers(content, reader, error, message, tmp_path)
     assert seconds <= TIME_BOUND
     if peak is not None:
         assert peak <= MEMORY_CONSTANT + MEMORY_FACTOR * _disk_bytes(tmp_path), f"{peak} bytes"
+
+
+def test_the_limits_can_be_raised(tmp_path):
+    """Each limit is an argument: what a default refuses, a raised limit reads."""
+    from microgradlab.datasets import encode_labels
+
+    idx = tmp_path / "a-idx1-ubyte"
+    idx.write_bytes(_idx(8, [4], bytes(range(4))))
+    with pytest.raises(IDXError, match="declares 4 data bytes; the limit is 3"):
+        read_idx(idx, max_bytes=3)
+    assert read_idx(idx).rows() == [0, 1, 2, 3]
+    table_file = tmp_path / "wide.csv"
+    table_file.write_text("a,b,label\n1,2,x\n3,4,yy\n")
+    with pytest.raises(CSVError, match="3 columns; the limit is 2"):
+        read_csv(table_file, max_columns=2)
+    with pytest.raises(CSVError, match="a label of 2 characters; labels are limited to 1"):
+        read_csv(table_file, target="label", max_label_length=1)
+    with pytest.raises(CSVError, match="2 distinct labels; the limit is 1 classes"):
+        encode_labels(read_csv(table_file, target="label"), max_classes=1)
+    model_file = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(model_file)
+    with pytest.raises(ModelFileError, match="declares 13 parameters; the limit is 12"):
+        MLP.load(model_file, max_parameters=12)
+    with pytest.raises(ModelFileError, match="bytes; model files are limited to 100"):
+        MLP.load(model_file, max_bytes=100)
+    assert MLP.load(model_file).state_dict() == MLP(2, [3, 1], seed=0).state_dict()
