@@ -502,7 +502,10 @@ def _train(args: argparse.Namespace) -> _Run:
     _check_network_size(sizes, args.max_parameters)
     X_train, X_test, y_train, y_test = train_test_split(data.X, data.y, test_size=TEST_FRACTION,
                                                         random_state=args.seed, stratify=data.y)
-    scaling = Scaling.fit(args.scale, X_train) if args.scale else None
+    try:
+        scaling = Scaling.fit(args.scale, X_train) if args.scale else None
+    except ValueError as exc:  # a spread that overflows
+        raise CommandError(f"--scale {args.scale}: {exc}") from None
     if scaling is not None:  # fitted on the training split alone: the test rows stay unseen
         X_train, X_test = scaling.transform(X_train), scaling.transform(X_test)
     init = args.init or ("he" if args.activation == "relu" else "xavier")

@@ -98,6 +98,8 @@ def test_encode_labels(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("x,label\n1,3\n2,1.0\n3,+1\n4,10\n")
     assert encode_labels(read_csv(path, target="label")) == ([1, 0, 0, 2], [1, 3, 10])  # numeric order, not text
+    path.write_text("x,label\n1," + "1" * 19 + "\n2," + "1" * 18 + "\n")  # 19 digits: text, so all are
+    assert encode_labels(read_csv(path, target="label"))[1] == ["1" * 18, "1" * 19]
     path.write_text("x,label\n1,b\n2,a\n3,2\n")
     assert encode_labels(read_csv(path, target="label")) == ([2, 1, 0], ["2", "a", "b"])
 

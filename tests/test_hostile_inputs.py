@@ -192,6 +192,8 @@ CLI_CASES = [
      "no column 'lable' (--target) (did you mean 'label'?)"),
     ("csv: label column as a feature", {"d.csv": GOOD_CSV}, TRAIN + ["--features", "x1,label"],
      "the label column 'label' cannot also be a feature"),
+    ("csv: --scale overflows", {"d.csv": "x,label\n" + "1e308,0\n-1e308,1\n" * 5},
+     TRAIN + ["--scale", "minmax"], "--scale minmax: the values of feature 0 are too large for minmax scaling"),
     ("csv: one label only", {"d.csv": "x,label\n1,a\n2,a\n3,a\n"}, TRAIN, "every label in column 'label' is 'a'"),
     # --- train: sizes and options ---
     ("train: --hidden 100000,100000", {}, ["train", "--dataset", "moons", "--hidden", "100000,100000"],

@@ -48,7 +48,8 @@ MAX_CLASSES = 1000
 MAX_LABEL_LENGTH = 100
 
 Label = Union[int, str]
-_INTEGER = re.compile(r"[+-]?\d+")
+#: An integer label: up to 18 digits, so the class list stays within model files' integers.
+_INTEGER = re.compile(r"[+-]?\d{1,18}")
 
 
 class CSVError(DatasetError):
@@ -203,7 +204,7 @@ def read_csv(path: PathLike, *, target: Optional[str] = None, features: Optional
 
 
 def label_key(cell: str) -> Label:
-    """A label cell as the class it names: an int for ``3``, ``+3`` or ``3.0``, else the text itself.
+    """A label cell as the class it names: an int for ``3``, ``+3`` or ``3.0`` (up to 18 digits), else the text.
 
     >>> label_key("2"), label_key("2.0"), label_key("1e1"), label_key("2.5"), label_key("setosa")
     (2, 2, 10, '2.5', 'setosa')

@@ -12,13 +12,29 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 __all__ = ["SCALINGS", "Scaling"]
 
 #: The kinds of scaling: ``standard`` (mean 0, standard deviation 1, as scikit-learn's
 #: StandardScaler) and ``minmax`` (each feature into [0, 1], as MinMaxScaler).
 SCALINGS = ("standard", "minmax")
+
+
+def _statistics(kind: str, j: int, column: Sequence[float]) -> Tuple[float, float]:
+    """``(offset, divisor)`` of feature ``j``; a spread that overflows is an error, never a silent 1."""
+    try:
+        if kind == "standard":
+            offset = math.fsum(column) / len(column)
+            spread = math.sqrt(math.fsum((v - offset) ** 2 for v in column) / len(column))
+        else:
+            offset, spread = min(column), max(column) - min(column)
+    except OverflowError:  # fsum of values near the largest float
+        offset = spread = math.inf
+    if not (math.isfinite(offset) and math.isfinite(spread)):
+        raise ValueError(f"the values of feature {j} are too large for {kind} scaling (their spread overflows "
+                         f"a float)")
+    return offset, spread if spread > 0.0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -34,14 +50,8 @@ class Scaling:
         """Fit on the rows ``X`` (the training split only, so the test rows stay unseen)."""
         if kind not in SCALINGS:
             raise ValueError(f"Scaling.fit: kind must be one of {', '.join(SCALINGS)}, got {kind!r}")
-        columns = list(zip(*X))
-        if kind == "standard":
-            offset = [math.fsum(c) / len(c) for c in columns]
-            spread = [math.sqrt(math.fsum((v - m) ** 2 for v in c) / len(c)) for c, m in zip(columns, offset)]
-        else:
-            offset = [min(c) for c in columns]
-            spread = [max(c) - low for c, low in zip(columns, offset)]
-        return cls(kind, offset, [s if s > 0.0 and math.isfinite(s) else 1.0 for s in spread])
+        statistics = [_statistics(kind, j, column) for j, column in enumerate(zip(*X))]
+        return cls(kind, [o for o, _ in statistics], [d for _, d in statistics])
 
     def transform(self, X: Sequence[Sequence[float]]) -> List[List[float]]:
         """The rows scaled (new lists; ``X`` is not changed)."""
