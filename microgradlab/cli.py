@@ -738,8 +738,9 @@ def _recorded(path: str, data: Dict[str, Any], model: MLP) -> _Recorded:
     n_classes = max(model.nout, 2)
     features, classes = data.get("features"), data.get("classes", list(range(n_classes)))
     if features is not None and not (isinstance(features, list) and len(features) == model.nin
-                                     and all(isinstance(f, str) and f for f in features)):
-        raise CommandError(f"{path}: 'data.features' must be a list of {model.nin} column names")
+                                     and all(isinstance(f, str) and f for f in features)
+                                     and len(set(features)) == len(features)):
+        raise CommandError(f"{path}: 'data.features' must be a list of {model.nin} distinct column names")
     if not (isinstance(classes, list) and len(classes) == n_classes and len(set(map(repr, classes))) == n_classes
             and all(isinstance(c, (int, str)) and not isinstance(c, bool) for c in classes)):
         raise CommandError(f"{path}: 'data.classes' must be a list of {n_classes} distinct labels")
