@@ -181,6 +181,8 @@ CLI_CASES = [
      "line 1: 200001 columns; the limit is 100000"),
     ("csv: a 200 kB cell", {"d.csv": "x,label\n" + "1" * 200_000 + ",0\n"}, TRAIN, "field larger than field limit"),
     ("csv: NUL bytes", {"d.csv": b"x,label\n1\x00,0\n2,1\n"}, TRAIN, "line 2, column 'x': '1\\x00' is not a number"),
+    ("csv: text in a feature column", {"d.csv": "x,label\n1,0\nabc,1\n"}, TRAIN,
+     "line 3, column 'x': 'abc' is not a number"),
     ("csv: nan cell", {"d.csv": "x,label\n1,0\nnan,1\n"}, TRAIN, "line 3, column 'x': 'nan' is not a finite number"),
     ("csv: 1e999 cell", {"d.csv": "x,label\n1,0\n1e999,1\n"}, TRAIN, "'1e999' is not a finite number"),
     ("csv: empty", {"d.csv": ""}, TRAIN, "the file is empty"),
