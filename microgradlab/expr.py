@@ -236,6 +236,16 @@ def _apply(prim: ops.Primitive, *args: Operand) -> Operand:
     return out if any(isinstance(a, Value) for a in args) else out.data
 
 
+def _check_parentheses(text: str) -> None:
+    """Refuse parentheses nested deeper than :data:`MAX_DEPTH` before Python's parser meets its own limits
+    (which differ between CPython and PyPy)."""
+    depth = 0
+    for column, char in enumerate(text, 1):
+        depth += (char == "(") - (char == ")")
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"parentheses nested more than {MAX_DEPTH} deep at column {column}")
+
+
 def parse(text: str) -> Expression:
     """Parse and validate ``text``; :class:`ExpressionError` says what is wrong and where.
 
@@ -261,6 +271,7 @@ def parse(text: str) -> Expression:
     bad = next((i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff"), None)
     if bad is not None:  # a byte that was not UTF-8, kept by the command line as a lone surrogate
         raise ExpressionError(f"the expression is not valid text at column {bad + 1} (a byte that is not UTF-8)")
+    _check_parentheses(text)
     source = text.lstrip(" \t")  # eval mode rejects leading spaces as an indent
     shift = len(text) - len(source)
     try:
