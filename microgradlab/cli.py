@@ -488,7 +488,7 @@ def _save(run: _Run, model_file: Optional[Path], curve_file: Optional[Path]) -> 
             run.model.save(model_file)
     if curve_file:
         with _writing(curve_file):
-            run.history.plot(curve_file, title=f"{run.name}: loss and accuracy per epoch")
+            run.history.plot(path=curve_file, title=f"{run.name}: loss and accuracy per epoch")
     return [path for path in (model_file, curve_file) if path]
 
 
@@ -612,7 +612,7 @@ def run_demo(args: argparse.Namespace) -> int:
     files = {"model": out / "model.json", "loss": out / "loss.svg", "boundary": out / "decision-boundary.svg"}
     _save(run, files["model"], files["loss"])
     with _writing(files["boundary"]):
-        plot_decision_boundary(run.model, run.X, run.y, files["boundary"], title=f"{run.name}: the network's classes")
+        plot_decision_boundary(run.model, run.X, run.y, path=files["boundary"], title=f"{run.name}: the network's classes")
     files["neuron"] = _draw_neuron(run.model, run.X_test[0], out)
     files["report"] = out / "report.md"
     with _writing(files["report"]):
