@@ -97,7 +97,12 @@ _KINDS = {"input": "input", "parameter": "parameter", "output": "output / loss"}
 #: vanishing ones fade away; a zero gradient has none.
 GRAD_COLORS = ((1e-1, "#fd8d3c"), (1e-2, "#fdae6b"), (1e-3, "#fdd0a2"), (0.0, "#feedde"))
 _NONFINITE = COLORS["nonfinite"]
-_FONT = "Helvetica"  # both renderers know its metrics
+# A monospace font: every renderer sizes cells with 0.6 em per character (graphviz-pure's
+# built-in Courier metrics, the system dot's real Courier/Liberation Mono), and every
+# monospace font a viewer may substitute (DejaVu Sans Mono, Menlo, Consolas ...) is at most
+# that wide, so text stays inside its cell.  A proportional font does not: boxes sized for
+# Helvetica overflow where librsvg draws DejaVu Sans (tests/test_viz_fit.py measures both).
+_FONT = "Courier"
 _SWATCH = "&#160;" * 8  # the width of a colour sample in the legend
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
