@@ -12,11 +12,12 @@ backend are never touched, so plotting works in scripts, on servers and in
 notebooks alike.
 
 >>> import os, tempfile
+>>> from matplotlib.figure import Figure
 >>> from microgradlab import MLP
 >>> model = MLP(2, [4, 1], seed=0)
 >>> fig = plot_decision_boundary(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10)
->>> type(fig).__name__, len(fig.axes)
-('Figure', 1)
+>>> isinstance(fig, Figure), len(fig.axes)
+(True, 1)
 >>> path = os.path.join(tempfile.mkdtemp(), "boundary.svg")
 >>> _ = plot_decision_boundary(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10, path=path)
 >>> os.path.getsize(path) > 0
@@ -50,12 +51,34 @@ def _check_path(where: str, path: Optional[PathLike]) -> None:
         raise ValueError(f"{where}: the file must end in .svg, .png or .pdf, got {os.fspath(path)!r}")
 
 
+_NOTEBOOK_FIGURE: List[Any] = []  # the Figure subclass below, made once matplotlib is imported
+
+
 def _figure_class(where: str) -> Any:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError(f"{where} needs matplotlib: pip install microgradlab[plot]") from None
-    return Figure
+    """A :class:`matplotlib.figure.Figure` that Jupyter shows as a picture even when pyplot was never imported.
+
+    IPython registers its PNG display for figures only when pyplot's inline
+    backend starts; a figure of the object-oriented API would otherwise show as
+    the text ``<Figure size 640x480 with 1 Axes>``.
+    """
+    if not _NOTEBOOK_FIGURE:
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError(f"{where} needs matplotlib: pip install microgradlab[plot]") from None
+
+        class NotebookFigure(Figure):
+            """A Figure with Jupyter's ``_repr_png_``."""
+
+            def _repr_png_(self) -> bytes:
+                import io
+
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        _NOTEBOOK_FIGURE.append(NotebookFigure)
+    return _NOTEBOOK_FIGURE[0]
 
 
 def _axes(where: str, ax: Any, n: int, figsize: Tuple[float, float]) -> Tuple[Any, List[Any]]:
