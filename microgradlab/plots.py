@@ -61,12 +61,11 @@ def _figure_class(where: str) -> Any:
     backend starts; a figure of the object-oriented API would otherwise show as
     the text ``<Figure size 640x480 with 1 Axes>``.
     """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"{where} needs matplotlib: pip install microgradlab[plot]") from None
     if not _NOTEBOOK_FIGURE:
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError(f"{where} needs matplotlib: pip install microgradlab[plot]") from None
-
         class NotebookFigure(Figure):
             """A Figure with Jupyter's ``_repr_png_``."""
 
