@@ -467,6 +467,16 @@ class Neuron(Module):
     def nin(self) -> int:
         return len(self.w)
 
+    def __getstate__(self) -> Dict[str, Any]:
+        """For pickle and deepcopy: the activation is kept by name (the Value method is not picklable)."""
+        state = dict(vars(self))
+        del state["_act"]
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._act = _ACTIVATION_FUNCTIONS[self.activation]
+
     def forward(self, x: Sequence[Any]) -> Value:
         """``activation(dot(w, x, b))`` for ``nin`` inputs (floats or Values): one dot node, bias included."""
         out = dot(self.w, x, self.b)
