@@ -27,7 +27,7 @@ from typing import IO, Any, Callable, Dict, Iterator, List, NoReturn, Optional, 
 
 from .datasets import load_digits, make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split
 from .engine import Value, no_grad
-from .nn import ACTIVATIONS, INITS, MLP, ModelFileError
+from .nn import ACTIVATIONS, INITS, MLP, ModelFileError, default_init
 from .optim import SGD, Adam, Optimizer
 from .plots import PLOT_SUFFIXES, plot_decision_boundary, predicted_classes
 from .train import History, accuracy, fit, predict
@@ -436,7 +436,7 @@ def _train(args: argparse.Namespace) -> _Run:
     loss = _loss(args.loss, n_classes)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_FRACTION, random_state=args.seed,
                                                         stratify=y)
-    init = args.init or ("he" if args.activation == "relu" else "xavier")
+    init = args.init or default_init(args.activation)  # what MLP picks by itself, named for the summary
     model = MLP(len(X[0]), args.hidden + [1 if loss in _ONE_OUTPUT_LOSSES else n_classes],
                 activation=args.activation, init=init, seed=args.seed)
     optimizer = _optimizer(args, model)
