@@ -94,8 +94,7 @@ def _fontconfig(tmp_path: Path, fonts: str) -> Dict[str, str]:
 
 def librsvg_extents(runs: List[Run], tmp_path: Path, env: Dict[str, str]) -> List[Tuple[float, float, float, float]]:
     """The ink box of each run as librsvg draws it, in the SVG's coordinates."""
-    from PIL import Image
-
+    Image = pytest.importorskip("PIL.Image", reason="measuring the raster needs pillow (the test extra)")
     row, pad = 24.0, 120.0  # each run on its own row, anchored at x = pad (room for any text-anchor)
     width = 2 * pad + max(len(r.text) for r in runs) * 12.0
     keep = ("font-family", "font-size", "font-weight", "font-style", "text-anchor")
