@@ -36,7 +36,7 @@ from .datasets.csv import CSVError, CSVTable, encode_labels, label_key, read_csv
 from .datasets.scaling import SCALINGS, Scaling
 from .engine import Value, no_grad
 from .modelfile import MAX_PARAMETERS, read_model_file
-from .nn import ACTIVATIONS, INITS, MLP, ModelFileError
+from .nn import ACTIVATIONS, INITS, MLP, ModelFileError, default_init
 from .optim import SGD, Adam, Optimizer
 from .plots import PLOT_SUFFIXES, plot_decision_boundary, predicted_classes
 from .train import History, accuracy, fit, predict
@@ -508,7 +508,7 @@ def _train(args: argparse.Namespace) -> _Run:
         raise CommandError(f"--scale {args.scale}: {exc}") from None
     if scaling is not None:  # fitted on the training split alone: the test rows stay unseen
         X_train, X_test = scaling.transform(X_train), scaling.transform(X_test)
-    init = args.init or ("he" if args.activation == "relu" else "xavier")
+    init = args.init or default_init(args.activation)  # what MLP picks by itself, named for the summary
     model = MLP(sizes[0], sizes[1:], activation=args.activation, init=init, seed=args.seed)
     optimizer = _optimizer(args, model)
     epochs = args.epochs or data.epochs
@@ -563,7 +563,7 @@ def _save(run: _Run, model_file: Optional[Path], curve_file: Optional[Path]) -> 
             run.model.save(model_file, data=run.data)
     if curve_file:
         with _writing(curve_file):
-            run.history.plot(curve_file, title=f"{run.name}: loss and accuracy per epoch")
+            run.history.plot(path=curve_file, title=f"{run.name}: loss and accuracy per epoch")
     return [path for path in (model_file, curve_file) if path]
 
 
@@ -687,7 +687,7 @@ def run_demo(args: argparse.Namespace) -> int:
     files = {"model": out / "model.json", "loss": out / "loss.svg", "boundary": out / "decision-boundary.svg"}
     _save(run, files["model"], files["loss"])
     with _writing(files["boundary"]):
-        plot_decision_boundary(run.model, run.X, run.y, files["boundary"], title=f"{run.name}: the network's classes")
+        plot_decision_boundary(run.model, run.X, run.y, path=files["boundary"], title=f"{run.name}: the network's classes")
     files["neuron"] = _draw_neuron(run.model, run.X_test[0], out)
     files["report"] = out / "report.md"
     with _writing(files["report"]):

@@ -67,6 +67,7 @@ __all__ = [
     "ModelFileError",
     "ACTIVATIONS",
     "INITS",
+    "default_init",
 ]
 
 #: A tensor of parameters: one Parameter, or (nested) lists of them.
@@ -96,6 +97,26 @@ _INIT_BOUNDS: Dict[str, Callable[[int, int], float]] = {
     "kaiming": lambda fan_in, fan_out: math.sqrt(6.0 / fan_in),
 }
 INITS = tuple(_INIT_BOUNDS)
+
+
+def default_init(activation: str) -> str:
+    """The initialisation a model gets when none is named: ``"he"`` for ReLU, else ``"xavier"``.
+
+    The same rule as the command line's, so a network built in Python starts
+    (and trains) as the CLI's does.  On the digits (64-32-10, SGD with momentum,
+    10 epochs) He starts at cross-entropy 2.45 where micrograd's ``"uniform"``
+    starts at 7.6.
+
+    >>> default_init("relu"), default_init("tanh")
+    ('he', 'xavier')
+    """
+    return "he" if activation == "relu" else "xavier"
+
+
+def _generator(seed: Seed, where: str) -> Any:
+    """What weights are drawn from: Python's global ``random`` for None (as micrograd does), else a private one."""
+    return random if seed is None or seed is random else check_random_state(seed, where, "seed")
+
 
 # --- argument checks ---------------------------------------------------------------
 
@@ -422,9 +443,11 @@ class Neuron(Module):
         init: Weight initialisation, ``U(-a, a)`` with ``a`` = 1 for ``"uniform"``
             (micrograd's), ``sqrt(6 / (fan_in + fan_out))`` for ``"xavier"``
             (alias ``"glorot"``), ``sqrt(6 / fan_in)`` for ``"he"`` (alias
-            ``"kaiming"``).  The bias starts at 0.
-        seed: An int for reproducible weights, None for fresh ones, or a
-            :class:`random.Random` to draw from.
+            ``"kaiming"``); None (the default) picks :func:`default_init` of
+            the activation.  The bias starts at 0.
+        seed: An int for reproducible weights, a :class:`random.Random` to
+            draw from, or None to draw from Python's global :mod:`random`
+            (so ``random.seed(...)`` reproduces them, as in micrograd).
         fan_out: The ``fan_out`` used by Xavier initialisation (a Layer passes its width).
 
     Attributes:
@@ -439,13 +462,14 @@ class Neuron(Module):
     (-1.75, 'dot')
     """
 
-    def __init__(self, nin: int, activation: str = "relu", *, init: str = "uniform", seed: Seed = None,
+    def __init__(self, nin: int, activation: str = "relu", *, init: Optional[str] = None, seed: Seed = None,
                  fan_out: int = 1) -> None:
         nin = _check_size("Neuron", "nin", nin)
         fan_out = _check_size("Neuron", "fan_out", fan_out)
         self.activation = _check_choice("Neuron", "activation", activation, ACTIVATIONS)
+        init = default_init(activation) if init is None else init
         bound = _INIT_BOUNDS[_check_choice("Neuron", "init", init, INITS)](nin, fan_out)
-        rng = check_random_state(seed, "Neuron", "seed")
+        rng = _generator(seed, "Neuron")
         self.w = [Parameter(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Parameter(0.0)
         self._act = _ACTIVATION_FUNCTIONS[activation]
@@ -454,6 +478,16 @@ class Neuron(Module):
     @property
     def nin(self) -> int:
         return len(self.w)
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """For pickle and deepcopy: the activation is kept by name (the Value method is not picklable)."""
+        state = dict(vars(self))
+        del state["_act"]
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._act = _ACTIVATION_FUNCTIONS[self.activation]
 
     def forward(self, x: Sequence[Any]) -> Value:
         """``activation(dot(w, x, b))`` for ``nin`` inputs (floats or Values): one dot node, bias included."""
@@ -509,11 +543,11 @@ class Layer(Module):
     ValueError: Layer(3, 2, activation='relu'): expected an input of length 3, got 2
     """
 
-    def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "uniform",
+    def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: Optional[str] = None,
                  seed: Seed = None) -> None:
         nin = _check_size("Layer", "nin", nin)
         nout = _check_size("Layer", "nout", nout)
-        rng = check_random_state(seed, "Layer", "seed")
+        rng = _generator(seed, "Layer")
         self.neurons = [Neuron(nin, activation, init=init, seed=rng, fan_out=nout) for _ in range(nout)]
         self.nin = nin
         self.nout = nout
@@ -559,10 +593,15 @@ class MLP(Module):
         sizes: Width of each layer, the last being the number of outputs.
         activation: Hidden activation: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``"linear"``.
         output_activation: Activation of the last layer (None: linear).
-        init: ``"uniform"`` (micrograd's U(-1, 1)), ``"xavier"``/``"glorot"`` or
-            ``"he"``/``"kaiming"``; see :class:`Neuron`.
-        seed: An int gives the same weights every time; None draws fresh ones.
-            A private :class:`random.Random` is used, never the global one.
+        init: ``"he"``/``"kaiming"``, ``"xavier"``/``"glorot"`` or ``"uniform"``
+            (micrograd's U(-1, 1)); see :class:`Neuron`.  None (the default) is
+            :func:`default_init` of ``activation`` for every layer -- He for
+            ReLU networks, Xavier otherwise -- the command line's rule.
+        seed: An int gives the same weights every time (from a private
+            :class:`random.Random`); None draws them from Python's global
+            :mod:`random`, so ``random.seed(1337)`` before building the model
+            makes a whole script reproducible, as in micrograd and as
+            PyTorch's global generator does.
 
     Raises:
         ValueError: for a size below 1 or an unknown activation or init; and,
@@ -580,7 +619,7 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, sizes: Sequence[int], activation: str = "relu",
-                 output_activation: Optional[str] = None, *, init: str = "uniform", seed: Seed = None) -> None:
+                 output_activation: Optional[str] = None, *, init: Optional[str] = None, seed: Seed = None) -> None:
         nin = _check_size("MLP", "nin", nin)
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
             raise TypeError(f"MLP: sizes must be a non-empty list of layer widths, got {sizes!r}")
@@ -588,8 +627,8 @@ class MLP(Module):
         _check_choice("MLP", "activation", activation, ACTIVATIONS)
         if output_activation is not None:
             _check_choice("MLP", "output_activation", output_activation, ACTIVATIONS)
-        _check_choice("MLP", "init", init, INITS)
-        rng = check_random_state(seed, "MLP", "seed")
+        init = default_init(activation) if init is None else _check_choice("MLP", "init", init, INITS)
+        rng = _generator(seed, "MLP")
         widths = [nin] + sizes
         last = len(sizes) - 1
         self.layers = [

@@ -429,6 +429,6 @@ def test_predicted_classes():
 ])
 def test_plot_decision_boundary_refuses_bad_input(X, y, path, options, message, tmp_path):
     with pytest.raises(ValueError, match=re.escape(message)):
-        plot_decision_boundary(MLP(2, [1], seed=0), X, y, tmp_path / path, **options)
+        plot_decision_boundary(MLP(2, [1], seed=0), X, y, path=tmp_path / path, **options)
     assert not (tmp_path / path).exists()
 
