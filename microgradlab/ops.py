@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 __all__ = [
     "Constant",
@@ -150,6 +150,7 @@ class Primitive:
     domain: Tuple[Interval, ...] = ()
     kinks: Tuple[Tuple[float, ...], ...] = ()
     doc: str = ""
+    formula: Tuple[str, ...] = ()  # per input, the local derivative rule as text (for explain)
     node_classes: Any = field(default=None, compare=False, repr=False)  # the engine's cache
 
     def format(self, *args: str) -> str:
@@ -172,6 +173,7 @@ def define(
     kinks: Optional[Tuple[Tuple[float, ...], ...]] = None,
     doc: str = "",
     arity: Optional[int] = None,
+    formula: Union[str, Tuple[str, ...]] = (),
 ) -> Primitive:
     """Add a primitive to the op table and return it.
 
@@ -181,6 +183,8 @@ def define(
     ``m.tanh``, ``m.sigmoid``, ``m.step``, ``m.sign``, ``m.pow``, ``m.xlogy``) and arithmetic
     operators only, so it works on floats, on Values (higher order) and on
     NumPy arrays (compiled).  Apply the primitive with :func:`microgradlab.apply`.
+    ``formula`` states each partial as text, e.g. ``"d/dx tanh(x) = 1 - tanh(x)²"``
+    (a str for one input); :func:`microgradlab.explain` shows it.
     """
     if not name.isidentifier():
         raise ValueError(f"define: op name must be an identifier, got {name!r}")
@@ -191,6 +195,9 @@ def define(
         raise ValueError(f"define: {name!r} needs one partial per input (1 or 2 inputs), got {len(partials)}")
     if arity != 0 and len(partials) != n:
         raise ValueError(f"define: {name!r} has {n} inputs but {len(partials)} partials")
+    formula = (formula,) if isinstance(formula, str) else tuple(formula)
+    if formula and len(formula) != len(partials):
+        raise ValueError(f"define: {name!r} has {len(partials)} partials but {len(formula)} formulas")
     if template is None:
         template = f"{name}({', '.join('{%d}' % i for i in range(n))})" if n else f"{name}(...)"
     prim = Primitive(
@@ -204,6 +211,7 @@ def define(
         domain=domain if domain is not None else ((-INF, INF),) * max(n, 1),
         kinks=kinks if kinks is not None else ((),) * max(n, 1),
         doc=doc,
+        formula=formula,
     )
     PRIMITIVES[name] = prim
     return prim
@@ -371,3 +379,31 @@ def _dot(ws: Any, xs: Any) -> float:
 define("dot", _dot, (Factor(1), Factor(0)), arity=0,
        symbol="·", template="dot([{0}], [{1}])",
        doc="sum of w_i * x_i in one node; a last extra weight is a bias (its input is 1)")
+
+
+# The built-in partials as text, one per input, for explain() and the docs.  Set
+# here in one place so that the rules above stay one line each.
+_FORMULAS = {
+    "add": ("d/dx (x + y) = 1", "d/dy (x + y) = 1"),
+    "sub": ("d/dx (x - y) = 1", "d/dy (x - y) = -1"),
+    "mul": ("d/dx (x * y) = y", "d/dy (x * y) = x"),
+    "div": ("d/dx (x / y) = 1 / y", "d/dy (x / y) = -x / y²"),
+    "pow": ("d/dx x**y = y * x**(y - 1)", "d/dy x**y = x**y * log(x)"),
+    "neg": ("d/dx (-x) = -1",),
+    "abs": ("d/dx |x| = sign(x)",),
+    "exp": ("d/dx exp(x) = exp(x)",),
+    "log": ("d/dx log(x) = 1 / x",),
+    "sqrt": ("d/dx √x = 1 / (2√x)",),
+    "tanh": ("d/dx tanh(x) = 1 - tanh(x)²",),
+    "sigmoid": ("d/dx σ(x) = σ(x) * (1 - σ(x))",),
+    "relu": ("d/dx relu(x) = 1 if x > 0 else 0",),
+    "leaky_relu": ("d/dx leaky_relu(x, s) = 1 if x > 0 else s", "d/ds leaky_relu(x, s) = 0 if x > 0 else x"),
+    "softplus": ("d/dx softplus(x) = σ(x)",),
+    "sin": ("d/dx sin(x) = cos(x)",),
+    "cos": ("d/dx cos(x) = -sin(x)",),
+    "sum": ("d/dx_i Σ x = 1",),
+    "logsumexp": ("d/dx_i LSE(x) = exp(x_i - LSE(x))",),
+    "dot": ("d/dw_i (w · x) = x_i", "d/dx_i (w · x) = w_i"),
+}
+for _name, _formula in _FORMULAS.items():
+    object.__setattr__(PRIMITIVES[_name], "formula", _formula)  # frozen entries; set once at import
