@@ -23,6 +23,7 @@ from .engine import (
     zero_grad,
 )
 from .chainrule import explain
+from .forward import hessian, hvp, jacobian, jvp
 from .gradcheck import GradcheckError, gradcheck, gradcheck_parameters, gradgradcheck, numerical_grad
 from .functional import cos, exp, grad, log, relu, sigmoid, sin, softplus, sqrt, tanh, value_and_grad
 from .nn import MLP, Layer, Module, Neuron
@@ -47,6 +48,10 @@ __all__ = [
     "grad",
     "value_and_grad",
     "explain",
+    "jvp",
+    "jacobian",
+    "hessian",
+    "hvp",
     "exp",
     "log",
     "sqrt",

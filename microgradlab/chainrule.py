@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 from .engine import Value, _topological_order, walk
-from .ops import SCALAR_MATH, Primitive
+from .forward import local_partials
+from .ops import SCALAR_MATH
 
 __all__ = ["explain", "Explanation", "Step"]
 
@@ -133,24 +134,16 @@ class Explanation(Sequence[Step]):
 
 def local_derivatives(node: Value) -> List[Tuple[Value, float, str]]:
     """``(input, d node / d input, formula)`` for each Value input of an op node, from the op table."""
-    prim: Primitive = node.op
-    formula = prim.formula
+    formula = node.op.formula or ("",)
     inputs = node.inputs
-    out = node.data
-    data = [v.data if isinstance(v, Value) else v for v in inputs]
-    if prim.name == "dot":  # weights (then a bias), then inputs: each partial is the other factor
+    if node.op.name == "dot":  # the weights (then a bias), then the inputs
         n, n_weights = len(node._b), len(node._a)
-        pairs = [(data[n_weights + i], formula[0] if formula else "") for i in range(n)]
-        if n_weights > n:
-            pairs.append((1.0, "d/db (w · x + b) = 1"))
-        pairs += [(data[i], formula[-1] if formula else "") for i in range(n)]
-        return [(v, d, f) for v, (d, f) in zip(inputs, pairs) if isinstance(v, Value)]
-    if prim.arity == 0:  # sum, logsumexp: one elementwise partial
-        d = prim.partials[0]
-        return [(v, d(SCALAR_MATH, x, out), formula[0] if formula else "")
-                for v, x in zip(inputs, data) if isinstance(v, Value)]
-    return [(v, prim.partials[i](SCALAR_MATH, *data, out), formula[i] if formula else "")
-            for i, v in enumerate(inputs) if isinstance(v, Value)]
+        texts = [formula[0]] * n + ["d/db (w · x + b) = 1"] * (n_weights - n) + [formula[-1]] * n
+    else:
+        texts = list(formula) if len(formula) == len(inputs) else [formula[0]] * len(inputs)
+    texts = [t for v, t in zip(inputs, texts) if isinstance(v, Value)]
+    partials = local_partials(node, SCALAR_MATH, lambda v: v.data)
+    return [(v, d, t) for (v, d), t in zip(partials, texts)]
 
 
 def _times(local: float, upstream: float) -> float:

@@ -765,6 +765,8 @@ class ValueMath:
         def fn(x: Any) -> Any:
             if isinstance(x, Value):
                 return apply(prim, x)
+            if hasattr(x, "_apply_primitive"):  # a forward-mode Dual (microgradlab.forward)
+                return x._apply_primitive(prim)
             x = _real(x, name)
             try:
                 return prim.forward(x)
