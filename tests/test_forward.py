@@ -68,7 +68,7 @@ def test_composes_with_grad(x):
     second = TAF.hessian(lambda a: (a * a).tanh() * a.exp(), T([x]))[0][0].item()
     # reverse over forward: grad of the tangent
     assert close(grad(lambda t: jvp(f, (t,), (1.0,))[1])(x), second)
-    # forward over forward: jvp of a jvp (the tangents are Values inside the outer grad)
+    # forward over reverse
     assert close(hessian(f)(x), second)
     assert close(jvp(f, (x,), (1.0,))[1], grad(f)(x))
 
