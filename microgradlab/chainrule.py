@@ -55,7 +55,7 @@ class Step:
     accumulated: bool  #: the input had been reached before (or held a gradient already)
 
 
-def _wrap(name: str) -> str:
+def wrap_name(name: str) -> str:
     """A name fit to stand in ``d<name>`` or ``<name>.grad``: bracketed if it is an expression."""
     return name if name.replace("#", "").isidentifier() or name.lstrip("#").isdigit() else f"({name})"
 
@@ -72,11 +72,13 @@ class Explanation(Sequence[Step]):
     :meth:`to_markdown` a Markdown table; ``grads`` maps each leaf's name to its gradient.
     """
 
-    def __init__(self, root: str, root_value: float, steps: List[Step], grads: Dict[str, float]) -> None:
+    def __init__(self, root: str, root_value: float, steps: List[Step], grads: Dict[str, float],
+                 pairs: Sequence[Tuple[Value, Value]] = ()) -> None:
         self.root = root
         self.root_value = root_value
         self.steps = steps
         self.grads = grads
+        self.pairs = list(pairs)  #: the (node, input) Values of each step, for drawings
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -93,7 +95,7 @@ class Explanation(Sequence[Step]):
         header = ["step", "node", "value", "grad", "input", "rule", "local", "product", "input.grad"]
         rows = []
         for s in self.steps:
-            node, inp = _wrap(s.node), _wrap(s.input)
+            node, inp = wrap_name(s.node), wrap_name(s.input)
             grad = (f"{inp}.grad = {n(s.before)} + {n(s.product)} = {n(s.after)}" if s.accumulated
                     else f"{inp}.grad = {n(s.after)}")
             rows.append([str(s.step), s.expression, n(s.value), n(s.upstream), f"{s.input} = {n(s.input_value)}",
@@ -169,15 +171,14 @@ def explain(root: Value) -> Explanation:
     if not isinstance(root, Value):
         raise TypeError(f"explain: expected a Value, got {root!r}")
     nodes = walk(root)
-    names: Dict[int, str] = {}
-    for v in nodes:
-        names[id(v)] = v.label or f"#{len(names) + 1}"
+    names = node_names(nodes)
     leaves = [v for v in nodes if v.is_leaf]
     grads: Dict[int, float] = {id(v): v.grad for v in leaves}
     if any(isinstance(g, Value) for g in grads.values()):
         raise TypeError("explain: leaves hold Value gradients (from create_graph); zero them first")
     root.backward()
     steps: List[Step] = []
+    pairs: List[Tuple[Value, Value]] = []
     if root.is_leaf:
         return Explanation(names[id(root)], root.data, steps, {names[id(root)]: root.grad})
     order = _topological_order(root)  # the order backward took; resets the interior grads it marks
@@ -190,8 +191,7 @@ def explain(root: Value) -> Explanation:
         node.grad = upstream  # restore what backward left (the ordering pass used the slot)
         if upstream == 0.0:  # backward passes nothing on from a zero gradient
             continue
-        source = _source(node, names)
-        expression = source if source.replace(" ", "") == names[id(node)].replace(" ", "") else f"{names[id(node)]} = {source}"
+        expression = node_expression(node, names)
         for v, local, formula in local_derivatives(node):
             before = grads[id(v)]
             product = _times(local, upstream)
@@ -199,12 +199,24 @@ def explain(root: Value) -> Explanation:
             grads[id(v)] = after
             steps.append(Step(len(steps) + 1, names[id(node)], expression, node.data, upstream, names[id(v)],
                               v.data, formula, local, product, before, after, id(v) in reached))
+            pairs.append((node, v))
             reached.add(id(v))
     for v in leaves:
         if not _same(v.grad, grads[id(v)]):
             raise RuntimeError(f"explain: backward gave {names[id(v)]}.grad = {v.grad!r} but the op table's "
                                f"partials give {grads[id(v)]!r}")
-    return Explanation(names[id(root)], root.data, steps, {names[id(v)]: v.grad for v in leaves})
+    return Explanation(names[id(root)], root.data, steps, {names[id(v)]: v.grad for v in leaves}, pairs)
+
+
+def node_names(nodes: Sequence[Value]) -> Dict[int, str]:
+    """``id(v) -> name``: each Value's label, or ``#k`` for the k-th Value of ``nodes`` (forward order)."""
+    return {id(v): v.label or f"#{k}" for k, v in enumerate(nodes, 1)}
+
+
+def node_expression(node: Value, names: Dict[int, str]) -> str:
+    """``"n = x1w1 + b"``: the node's name and how it was computed (just the latter if they read the same)."""
+    source = _source(node, names)
+    return source if source.replace(" ", "") == names[id(node)].replace(" ", "") else f"{names[id(node)]} = {source}"
 
 
 def _source(node: Value, names: Dict[int, str]) -> str:

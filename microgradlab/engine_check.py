@@ -267,8 +267,9 @@ def _diagnose(cls: Any, program: Program) -> Optional[Tuple[str, Defect]]:
         if _close(theirs[i], fd) and not _close(grads[i], fd):  # a convention of ours, not their defect
             return None
         signature, hint = _blame(program, theirs, grads)
+        fd_text = f"{fd:.6g}" if abs(fd) > 1e-7 * max(1.0, abs(grads[i])) else "0"  # below the step's error
         return defect(signature, f"your gradient of {NAMES[i]} is {theirs[i]!r}, the true one is {grads[i]!r} "
-                                 f"(finite differences: {fd:.6g})", hint)
+                                 f"(finite differences: {fd_text})", hint)
     again = program.run(cls)  # a new graph from new leaves must not see the old one
     try:
         again[-1].backward()
@@ -301,7 +302,7 @@ def _blame(program: Program, theirs: List[Any], grads: List[float]) -> Tuple[str
     if len(ops) == 1:
         op = ops[0]
         if len(set(op.args)) < len(op.args):
-            return (f"accumulate {op.form.dunder}", f"look at the backward of {op.form.dunder}: {_name(op.form)} "
+            return (f"accumulate {op.form.dunder}", f"look at the backward of {op.form.dunder}: {program.text()} "
                     f"uses one input twice, so both gradients must be added (+=), not assigned")
         return f"local {op.form.dunder}", f"look at the backward of {op.form.dunder} (the derivative of {_name(op.form)})"
     if _has_shared(program):  # trees pass (they are searched first): the order is to blame
@@ -360,6 +361,8 @@ class EngineReport:
         if self.unsupported:
             lines.append(f"not supported (skipped): {', '.join(self.unsupported)}")
         lines += [f"  {i}. {d}" for i, d in enumerate(self.defects, 1)]
+        if len(self.defects) > 1:
+            lines.append("Fix the first one first: an operation built on a broken one (x - y on + and -) fails too.")
         return "\n".join(lines)
 
 
