@@ -40,7 +40,7 @@ __all__ = ["animate", "Animation", "COLLAPSE_ABOVE"]
 COLLAPSE_ABOVE = 120
 #: More drawn nodes than this is an error: the page would be unreadable (and large).
 MAX_DRAWN = 800
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 132, 50, 70, 14, 16
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 132, 50, 110, 14, 16
 _ids = itertools.count()
 
 
@@ -72,7 +72,7 @@ class Animation:
     def fragment(self) -> str:
         """The player as an HTML fragment (what Jupyter shows): style, SVG, controls and script."""
         data = json.dumps(self.frames, separators=(",", ":")).replace("</", "<\\/")
-        return _TEMPLATE.replace("@UID@", self._uid).replace("@SVG@", self.svg).replace("@FRAMES@", data)
+        return _TEMPLATE.replace("@SVG@", self.svg).replace("@UID@", self._uid).replace("@FRAMES@", data)
 
     def _repr_html_(self) -> str:
         return self.fragment()
@@ -195,12 +195,15 @@ def _svg(drawn: Sequence[Value], index: Dict[int, int], edges: List[Tuple[int, i
              f'width="{width:g}" height="{height:g}" font-family="sans-serif" font-size="11">',
              '<defs><marker id="@UID@-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
              'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#888"/></marker></defs>']
-    seen: Dict[Tuple[int, int], int] = {}
+    fan_in: Dict[int, int] = {}
+    for _, b in edges:
+        fan_in[b] = fan_in.get(b, 0) + 1
+    port: Dict[int, int] = {}
     for j, (a, b) in enumerate(edges):
-        nth = seen.get((a, b), 0)
-        seen[(a, b)] = nth + 1
+        k = port.get(b, 0)  # the k-th input of b enters at the k-th of its ports, top to bottom
+        port[b] = k + 1
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        x0, y0, x1, y1 = x0 + BOX_W, y0 + BOX_H / 2, x1, y1 + BOX_H / 2 + 8 * nth
+        x0, y0, x1, y1 = x0 + BOX_W, y0 + BOX_H / 2, x1, y1 + BOX_H * (k + 1) / (fan_in[b] + 1)
         mid = (x0 + x1) / 2
         parts.append(f'<g class="edge" id="@UID@-e{j}"><path d="M{x0:g},{y0:g} C{mid:g},{y0:g} {mid:g},{y1:g} '
                      f'{x1:g},{y1:g}" fill="none" stroke="#888" marker-end="url(#@UID@-arrow)"/>'
@@ -224,7 +227,7 @@ def _svg(drawn: Sequence[Value], index: Dict[int, int], edges: List[Tuple[int, i
     return "".join(parts)
 
 
-_TEMPLATE = """<div id="@UID@" class="mgl-animation">
+_TEMPLATE = r"""<div id="@UID@" class="mgl-animation">
 <style>
 #@UID@ { font-family: sans-serif; }
 #@UID@ .controls { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
@@ -235,15 +238,15 @@ _TEMPLATE = """<div id="@UID@" class="mgl-animation">
 #@UID@ .node.leaf rect { fill: #eef4ff; }
 #@UID@ .node.current rect { fill: #ffe9a8; stroke: #d08000; stroke-width: 2.5; }
 #@UID@ .edge.current path { stroke: #d08000; stroke-width: 2; }
-#@UID@ .elabel { fill: #b06000; font-weight: bold; }
+#@UID@ .elabel { fill: #b06000; font-weight: bold; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 #@UID@ .grad { fill: #1a5fb4; }
 </style>
 <div class="controls">
-<button type="button" data-go="first" title="first frame">&#9198;</button>
+<button type="button" data-go="first" title="first frame">|&#9664;</button>
 <button type="button" data-go="prev" title="step back">&#9664;</button>
 <button type="button" data-go="play" title="play / pause">&#9654; play</button>
-<button type="button" data-go="next" title="step">&#9654;&#124;</button>
-<button type="button" data-go="last" title="last frame">&#9197;</button>
+<button type="button" data-go="next" title="step">&#9654;</button>
+<button type="button" data-go="last" title="last frame">&#9654;|</button>
 <input type="range" min="0" value="0" aria-label="frame">
 <span class="counter"></span>
 </div>
