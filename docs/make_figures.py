@@ -30,10 +30,9 @@ GRAPH_RENDERER = "graphviz-pure"
 Figure = Callable[[Path], Path]
 
 
-def graph_neuron(out: Path) -> Path:
-    """The neuron of karpathy's micrograd lecture, after backward (docs/graphs.md)."""
+def _lecture_neuron() -> "Value":
+    """o = tanh(x1*w1 + x2*w2 + b) with the numbers of karpathy's micrograd lecture."""
     from microgradlab import Value
-    from microgradlab.viz import render
 
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
@@ -42,6 +41,14 @@ def graph_neuron(out: Path) -> Path:
     n.label = "n"
     o = n.tanh()
     o.label = "o"
+    return o
+
+
+def graph_neuron(out: Path) -> Path:
+    """The neuron of karpathy's micrograd lecture, after backward (docs/graphs.md)."""
+    from microgradlab.viz import render
+
+    o = _lecture_neuron()
     o.backward()
     return render(o, out / "graph-neuron.svg", renderer=GRAPH_RENDERER)
 
@@ -73,8 +80,17 @@ def graph_mlp_layers(out: Path) -> Path:
     return render(loss, out / "graph-mlp-layers.svg", renderer=GRAPH_RENDERER, collapse="layer", model=model)
 
 
+def animation_neuron(out: Path) -> Path:
+    """The lecture's neuron, its forward and backward pass as a page (docs/animate.md)."""
+    from microgradlab.viz import animate
+
+    path = out / "animation-neuron.html"
+    animate(_lecture_neuron()).save(path)
+    return path
+
+
 #: Every figure, in the order they are made.
-FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, *TUTORIAL_FIGURES]
+FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, animation_neuron, *TUTORIAL_FIGURES]
 
 
 def figure_name(figure: Figure) -> str:
