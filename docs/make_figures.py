@@ -89,8 +89,36 @@ def animation_neuron(out: Path) -> Path:
     return path
 
 
+def training_dynamics(out: Path) -> Path:
+    """A well (He) and a badly (weights 20x too small) initialised network on the moons (docs/training-dynamics.md)."""
+    from matplotlib.figure import Figure
+
+    from microgradlab import MLP, SGD, fit
+    from microgradlab.datasets import make_moons
+    from microgradlab.dynamics import plot_training_dynamics
+
+    X, y = make_moons(60, noise=0.1, random_state=0)
+    fig = Figure(figsize=(11.0, 6.4))
+    for row, (scale, title) in enumerate(((1.0, "He initialisation"), (0.05, "hidden weights 20x too small"))):
+        model = MLP(2, [16, 16, 16, 1], init="he", seed=0)
+        for layer in model.layers[:-1]:
+            for neuron in layer.neurons:
+                for w in neuron.w:
+                    w.data *= scale
+        history = fit(model, X, [2.0 * label - 1.0 for label in y], optimizer=SGD(model.parameters(), lr=0.1),
+                      epochs=20, record="gradients", progress=False, seed=0)
+        axes = [fig.add_subplot(2, 3, 3 * row + k) for k in (1, 2, 3)]
+        plot_training_dynamics(history, ax=axes)
+        axes[0].set_ylabel(title)
+    fig.tight_layout()
+    path = out / "training-dynamics.svg"
+    fig.savefig(path, metadata={"Date": None})
+    return path
+
+
 #: Every figure, in the order they are made.
-FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, animation_neuron, *TUTORIAL_FIGURES]
+FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, animation_neuron, training_dynamics,
+                         *TUTORIAL_FIGURES]
 
 
 def figure_name(figure: Figure) -> str:

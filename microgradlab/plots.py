@@ -143,3 +143,4 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     with matplotlib.rc_context({"svg.hashsalt": "microgradlab"}):
         fig.savefig(path, metadata=metadata)
     return Path(path)
+from .dynamics import plot_training_dynamics  # noqa: E402,F401  (see microgradlab.dynamics)
