@@ -41,7 +41,13 @@ COLLAPSE_ABOVE = 120
 #: More drawn nodes than this is an error: the page would be unreadable (and large).
 MAX_DRAWN = 800
 BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 132, 50, 110, 14, 16
+TITLE_INPUTS = 4  # a frame's title lists this many gradient updates, then counts the rest
 _ids = itertools.count()
+
+
+def _short(text: str, limit: int = 100) -> str:
+    """A neuron's dot product names every weight: keep frame titles to about one line."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _fmt(x: float) -> str:
@@ -128,7 +134,7 @@ def _forward_frames(nodes: Sequence[Value], drawn: Sequence[Value], index: Dict[
     ops = [v for v in nodes if not v.is_leaf]
     frames = []
     for k, v in enumerate(ops, 1):
-        frames.append({"title": f"forward {k}/{len(ops)}: {node_expression(v, names)} = {_fmt(v.data)}",
+        frames.append({"title": f"forward {k}/{len(ops)}: {_short(node_expression(v, names))} = {_fmt(v.data)}",
                        "node": index[id(v)], "data": {index[id(v)]: _fmt(v.data)}, "grad": {}, "edges": {}})
     if frames and not fold:  # the leaves are known from the start
         frames[0]["data"].update({index[id(v)]: _fmt(v.data) for v in drawn if v.is_leaf})
@@ -144,7 +150,8 @@ def _backward_frames(steps: Explanation, root: Value, index: Dict[int, int], edg
         if node is not last:
             last, used = node, {}
             grads = {index[id(root)]: "1"} if node is root else {}
-            frames.append({"title": f"{step.expression}, {wrap_name(names[id(node)])}.grad = {_fmt(step.upstream)}",
+            frames.append({"title": f"{_short(step.expression)}, {wrap_name(names[id(node)])}.grad = "
+                                    f"{_fmt(step.upstream)}",
                            "node": index[id(node)], "data": {},
                            "grad": grads, "edges": {}})
         frame = frames[-1]
@@ -156,9 +163,12 @@ def _backward_frames(steps: Explanation, root: Value, index: Dict[int, int], edg
             matches = [j for j, e in enumerate(edges) if e == pair]
             if nth < len(matches):
                 frame["edges"][matches[nth]] = f"{_fmt(step.local)} × {_fmt(step.upstream)} = {_fmt(step.product)}"
-        frame["title"] += f"; {wrap_name(step.input)}.grad += {_fmt(step.product)}"
+        frame["inputs"] = frame.get("inputs", 0) + 1
+        if frame["inputs"] <= TITLE_INPUTS:
+            frame["title"] += f"; {wrap_name(step.input)}.grad += {_fmt(step.product)}"
     for k, frame in enumerate(frames, 1):
-        frame["title"] = f"backward {k}/{len(frames)}: {frame['title']}"
+        more = frame.pop("inputs", 0) - TITLE_INPUTS
+        frame["title"] = f"backward {k}/{len(frames)}: {frame['title']}" + (f"; ... {more} more inputs" if more > 0 else "")
     return frames
 
 
@@ -179,10 +189,11 @@ def _layout(drawn: Sequence[Value], index: Dict[int, int]) -> List[Tuple[float, 
         for r, i in enumerate(sorted(columns[d], key=key)):
             row[i] = r
     tallest = max(len(c) for c in columns.values())
+    first = min(columns)  # 1 when the leaves are folded away
     positions = []
     for i, d in enumerate(depth):
         offset = (tallest - len(columns[d])) / 2.0  # centre short columns
-        positions.append((PAD + d * (BOX_W + GAP_X), PAD + (row[i] + offset) * (BOX_H + GAP_Y)))
+        positions.append((PAD + (d - first) * (BOX_W + GAP_X), PAD + (row[i] + offset) * (BOX_H + GAP_Y)))
     return positions
 
 
@@ -261,7 +272,13 @@ _TEMPLATE = r"""<div id="@UID@" class="mgl-animation">
   var playButton = root.querySelector("[data-go=play]");
   var timer = null, current = 0;
   slider.max = frames.length - 1;
+  var stage = root.querySelector(".stage");
   function node(i) { return root.querySelector("#@UID@-n" + i); }
+  function reveal(g) {  // scroll the stage (not the page) so that the current node is in view
+    var r = g.getBoundingClientRect(), s = stage.getBoundingClientRect();
+    if (r.left < s.left || r.right > s.right) { stage.scrollLeft += r.left - s.left - (s.width - r.width) / 2; }
+    if (r.top < s.top || r.bottom > s.bottom) { stage.scrollTop += r.top - s.top - (s.height - r.height) / 2; }
+  }
   function show(k) {
     current = Math.max(0, Math.min(frames.length - 1, k));
     var data = {}, grad = {};
@@ -281,7 +298,7 @@ _TEMPLATE = r"""<div id="@UID@" class="mgl-animation">
       g.classList.toggle("current", label !== undefined);
     });
     var here = node(frames[current].node);
-    if (here) { here.classList.add("current"); }
+    if (here) { here.classList.add("current"); reveal(here); }
     title.textContent = frames[current].title;
     counter.textContent = "frame " + (current + 1) + " of " + frames.length;
     slider.value = current;

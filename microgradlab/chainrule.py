@@ -173,7 +173,7 @@ def explain(root: Value) -> Explanation:
     nodes = walk(root)
     names = node_names(nodes)
     leaves = [v for v in nodes if v.is_leaf]
-    grads: Dict[int, float] = {id(v): v.grad for v in leaves}
+    grads: Dict[int, float] = {id(v): 0.0 if v.grad is None else v.grad for v in leaves}  # None: as zero_grad
     if any(isinstance(g, Value) for g in grads.values()):
         raise TypeError("explain: leaves hold Value gradients (from create_graph); zero them first")
     root.backward()
