@@ -20,9 +20,10 @@ gradient semantics of backward hold for tangents too: an exact zero tangent or
 local derivative gives a zero contribution even against an infinite or NaN
 factor; NaN in gives NaN out.
 
-Transforms compose as in JAX: ``grad`` of a function that calls ``jvp`` is
-reverse-over-forward, and ``jvp`` inside ``jvp`` with Values works too.
-(``jvp(grad(f), ...)`` is spelled ``hvp(f, ...)``: ``grad`` takes floats and Values.)
+Transforms compose as in JAX: ``jvp(grad(f), (x,), (v,))`` is forward over
+reverse (``grad`` records its gradient's graph and the tangents are carried
+through it: the Hessian times ``v``), so ``jacobian(grad(f))`` is the Hessian;
+``grad`` of a function that calls ``jvp`` is reverse over forward.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
 from . import ops
 from .engine import VALUE_MATH, Value, _fail, _topological_order, apply, walk
+from .functional import grad, value_and_grad
 from .ops import SCALAR_MATH, Primitive
 
 __all__ = ["Dual", "jvp", "jacobian", "hvp", "hessian", "local_partials"]
@@ -257,7 +259,45 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     duals = [_seed(x, t, "jvp") for x, t in zip(primals, tangents)]
+    if getattr(f, "__code__", None) in _TRANSFORM_CODES:
+        return _jvp_of_transform(f, duals)
     return _split(f(*duals))
+
+
+def _jvp_of_transform(f: Callable[..., Any], duals: List[Any]) -> Tuple[Any, Any]:
+    """``jvp(grad(f), ...)``: grad takes Values, not Duals, so run it on Values (it records the
+    gradient's graph, as inside any outer transform) and carry the tangents forward through that graph."""
+    seeds: Dict[int, float] = {}
+
+    def leaf(d: Any) -> Any:
+        if isinstance(d, list):
+            return [leaf(e) for e in d]
+        if isinstance(d.primal, Value) or isinstance(d.tangent, Value):
+            raise TypeError("jvp: jvp(grad(f)) takes numbers; inside another transform use hvp or grad(jvp)")
+        v = Value(d.primal)
+        seeds[id(v)] = d.tangent
+        return v
+
+    out = f(*[leaf(d) for d in duals])
+    rep = _tangents(_flat_values(out), seeds)
+
+    def split(o: Any) -> Tuple[Any, Any]:
+        if isinstance(o, (list, tuple)):
+            pairs = [split(e) for e in o]
+            return [p for p, _ in pairs], [t for _, t in pairs]
+        return (o.data, rep[id(o)].tangent) if isinstance(o, Value) else (o, 0.0)
+
+    return split(out)
+
+
+def _flat_values(out: Any) -> List[Value]:
+    if isinstance(out, (list, tuple)):
+        return [v for o in out for v in _flat_values(o)]
+    return [out] if isinstance(out, Value) else []
+
+
+# The inner functions of grad(f) and value_and_grad(f): shared by every f, so they identify the transforms.
+_TRANSFORM_CODES = (grad(lambda x: x).__code__, value_and_grad(lambda x: x).__code__)
 
 
 def _basis(x: Any) -> List[Any]:
@@ -337,14 +377,10 @@ def _tangent(d: Any) -> float:
     return 0.0 if d is None else float(d.tangent if isinstance(d, Dual) else 0.0)
 
 
-def _dual_backward(root: Value, seeds: Dict[int, float]) -> Dict[int, Any]:
-    """Backward with Dual numbers: every node's data carries its tangent along ``seeds``.
-
-    Returns each Value's adjoint (a Dual: the gradient and its tangent, H·v for the seeded leaves).
-    """
-    nodes = walk(root)  # inputs first: the forward pass of the tangents
+def _tangents(roots: Any, seeds: Dict[int, float]) -> Dict[int, Dual]:
+    """Forward mode over a recorded graph: each Value as a Dual, its tangent along ``seeds`` (leaf id -> tangent)."""
     rep: Dict[int, Dual] = {}
-    for node in nodes:
+    for node in walk(roots):  # inputs first
         if node.is_leaf:
             rep[id(node)] = Dual(node.data, seeds.get(id(node), 0.0))
             continue
@@ -352,6 +388,15 @@ def _dual_backward(root: Value, seeds: Dict[int, float]) -> Dict[int, Any]:
         for v, d in local_partials(node, SCALAR_MATH, lambda u: u.data):
             t = t + _times(d, rep[id(v)].tangent)
         rep[id(node)] = Dual(node.data, t)
+    return rep
+
+
+def _dual_backward(root: Value, seeds: Dict[int, float]) -> Dict[int, Any]:
+    """Backward with Dual numbers: every node's data carries its tangent along ``seeds``.
+
+    Returns each Value's adjoint (a Dual: the gradient and its tangent, H·v for the seeded leaves).
+    """
+    rep = _tangents(root, seeds)
     adjoint: Dict[int, Any] = {id(root): Dual(1.0, 0.0)}
     order = _topological_order(root) if not root.is_leaf else []
     for node in order:

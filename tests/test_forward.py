@@ -111,3 +111,19 @@ def test_torch_pow_hessian_at_exponent_zero():
     theirs = TAF.hessian(f, T([1.0, 0.0])).tolist()
     assert theirs[0][1] == 0.0 and theirs[1][0] == 0.5  # torch 2.x: not even symmetric
     assert close(ours, TAF.hessian(f, T([1.0, 1e-12])).tolist())
+
+
+@given(point, point)
+def test_jvp_of_grad_is_forward_over_reverse(x, v):
+    expected = TAF.hvp(scalar_f, T(x), T(v))[1].tolist()
+    g, hv = jvp(grad(scalar_f), (x,), (v,))
+    assert close(hv, expected) and close(g, grad(scalar_f)(x))
+    assert close(jacobian(grad(scalar_f))(x), TAF.hessian(scalar_f, T(x)).tolist())
+    (value, g2), (slope, hv2) = jvp(mgl.value_and_grad(scalar_f), (x,), (v,))
+    assert close(hv2, expected) and close(slope, sum(a * b for a, b in zip(g, v)))
+
+
+def test_jvp_of_grad_of_several_arguments():
+    f = lambda x, y: x * x * y + y.sin()  # noqa: E731
+    _, tangent = jvp(grad(f, argnums=(0, 1)), (1.5, 2.0), (1.0, 0.0))   # column 0 of the Hessian
+    assert close(list(tangent), [2 * 2.0, 2 * 1.5])
