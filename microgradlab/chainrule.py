@@ -29,8 +29,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
-from .engine import Value, _topological_order, walk
-from .forward import local_partials
+from .engine import Value, local_derivatives as engine_local_derivatives, walk
+from .graph import topological_order
 from .ops import SCALAR_MATH
 
 __all__ = ["explain", "Explanation", "Step"]
@@ -135,22 +135,26 @@ class Explanation(Sequence[Step]):
 
 
 def local_derivatives(node: Value) -> List[Tuple[Value, float, str]]:
-    """``(input, d node / d input, formula)`` for each Value input of an op node, from the op table."""
+    """``(input, d node / d input, formula)`` for each Value input of an op node, in backward's order.
+
+    The numbers are the engine's (:func:`microgradlab.engine.local_derivatives`);
+    the formulas come from the op table entry.
+    """
+    if node.op is None:
+        raise TypeError(f"explain: a hand-written node (Value(data, _children, _op)) has no op-table rule: {node!r}")
     formula = node.op.formula or ("",)
-    inputs = node.inputs
-    if node.op.name == "dot":  # the weights (then a bias), then the inputs
-        n, n_weights = len(node._b), len(node._a)
-        texts = [formula[0]] * n + ["d/db (w · x + b) = 1"] * (n_weights - n) + [formula[-1]] * n
+    if node.op.name == "dot":  # backward's order: w_0, x_0, w_1, x_1, ..., then the bias
+        texts = [t for w, x in zip(node._a, node._b)
+                 for t, v in ((formula[0], w), (formula[-1], x)) if isinstance(v, Value)]
+        texts += ["d/db (w · x + b) = 1"] * (len(node._a) > len(node._b) and isinstance(node._a[-1], Value))
     else:
+        inputs = node.inputs
         texts = list(formula) if len(formula) == len(inputs) else [formula[0]] * len(inputs)
-    texts = [t for v, t in zip(inputs, texts) if isinstance(v, Value)]
-    partials = local_partials(node, SCALAR_MATH, lambda v: v.data)
-    return [(v, d, t) for (v, d), t in zip(partials, texts)]
+        texts = [t for v, t in zip(inputs, texts) if isinstance(v, Value)]
+    return [(v, d, t) for (v, d), t in zip(engine_local_derivatives(node), texts)]
 
 
-def _times(local: float, upstream: float) -> float:
-    # The engine's rule: an exact zero on either side gives 0, even against inf or NaN.
-    return 0.0 if local == 0.0 or upstream == 0.0 else local * upstream
+_times = SCALAR_MATH.zmul  # the engine's product: an exact zero on either side gives 0, even against inf or NaN
 
 
 def _same(a: float, b: float) -> bool:
@@ -181,7 +185,7 @@ def explain(root: Value) -> Explanation:
     pairs: List[Tuple[Value, Value]] = []
     if root.is_leaf:
         return Explanation(names[id(root)], root.data, steps, {names[id(root)]: root.grad})
-    order = _topological_order(root)  # the order backward took; resets the interior grads it marks
+    order = topological_order(root, [])  # the order backward took; it uses the interior grads as marks
     for v in order:
         grads[id(v)] = 0.0
     grads[id(root)] = 1.0

@@ -32,8 +32,9 @@ import math
 from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
 from . import ops
-from .engine import VALUE_MATH, Value, _fail, _topological_order, apply, walk
+from .engine import VALUE_MATH, Value, apply, fail, walk
 from .functional import grad, value_and_grad
+from .graph import topological_order
 from .ops import SCALAR_MATH, Primitive
 
 __all__ = ["Dual", "jvp", "jacobian", "hvp", "hessian", "local_partials"]
@@ -46,9 +47,7 @@ def _zero(x: Any) -> bool:
     return x.__class__ in (float, int) and x == 0
 
 
-def _times(a: Any, b: Any) -> Any:
-    # backward's rule: an exact zero on either side wins over inf and NaN.
-    return 0.0 if _zero(a) or _zero(b) else a * b
+_times = SCALAR_MATH.zmul  # backward's product: an exact zero on either side wins over inf and NaN
 
 
 class Dual:
@@ -94,9 +93,9 @@ class Dual:
     def leaky_relu(self, negative_slope: Any = 0.01) -> "Dual":
         return _apply(_get("leaky_relu"), self, negative_slope)
 
-    def _apply_primitive(self, prim: Primitive) -> "Dual":
-        """``prim(self)``: how microgradlab's math functions (``microgradlab.tanh``) treat a Dual."""
-        return _apply(prim, self)
+    def _apply_primitive(self, prim: Primitive, *args: Any) -> "Dual":
+        """``prim(self, *args)``: how microgradlab's math functions (``microgradlab.tanh``) treat a Dual."""
+        return _apply(prim, self, *args)
 
 
 def _primal(x: Any) -> Any:
@@ -107,8 +106,12 @@ def _get(name: str) -> Primitive:
     return ops.get(name)
 
 
-def _apply(prim: Primitive, *args: Any) -> Dual:
-    """One forward-mode step: the primitive on the primals, its partials on the tangents."""
+def _apply(prim: Primitive, *args: Any, in_rules: bool = False) -> Dual:
+    """One forward-mode step: the primitive on the primals, its partials on the tangents.
+
+    ``in_rules``: inside a derivative rule (hvp's reverse pass), where the op's
+    IEEE rule applies (``inf`` where the forward rule would raise).
+    """
     primals = [a.primal if isinstance(a, Dual) else a for a in args]
     graph = any(isinstance(p, Value) for p in primals)
     if graph:
@@ -117,16 +120,16 @@ def _apply(prim: Primitive, *args: Any) -> Dual:
     else:
         floats = [float(p) for p in primals]
         try:
-            out = float(prim.forward(*floats))
+            out = float((prim.in_rules if in_rules else prim.forward)(*floats))
         except (ArithmeticError, ValueError) as exc:
-            raise _fail(prim, floats, exc) from None
+            raise fail(prim, floats, exc) from None
         primals, m = floats, SCALAR_MATH
     tangent: Any = 0.0
     for i, a in enumerate(args):
         t = a.tangent if isinstance(a, Dual) else 0.0
         if _zero(t):  # nothing to carry: its partial is not even evaluated
             continue
-        term = _times(prim.partials[i](m, *primals, out), t)
+        term = m.zmul(prim.partials[i](m, *primals, out), t)
         tangent = term if _zero(tangent) else (tangent if _zero(term) else tangent + term)
     return Dual(out, tangent)
 
@@ -159,41 +162,23 @@ for _method, _name in (("__neg__", "neg"), ("__abs__", "abs"), ("exp", "exp"), (
     setattr(Dual, _method, _unary(_name))
 
 
-class _DualMath:
-    """``m`` for derivative rules on Duals: the reverse pass of :func:`hvp`."""
+def _dual_rule(prim: Primitive) -> Callable[..., Any]:
+    """``prim`` inside a derivative rule evaluated on Duals (the reverse pass of :func:`hvp`)."""
+    if prim.arity == 0:
+        def unsupported(*args: Any) -> Any:
+            raise TypeError(f"hvp: the n-ary op {prim.name} inside a derivative rule is not supported")
+        return unsupported
 
-    @staticmethod
-    def step(x: Any) -> float:
-        return SCALAR_MATH.step(_primal(x))  # flat almost everywhere: a constant is exact
+    def fn(*args: Any) -> Any:
+        if any(isinstance(a, Dual) for a in args):
+            return _apply(prim, *args, in_rules=True)
+        return prim.in_rules(*args)
 
-    @staticmethod
-    def sign(x: Any) -> float:
-        return SCALAR_MATH.sign(_primal(x))
-
-    @staticmethod
-    def pow(x: Any, y: Any) -> Any:
-        return _apply(_POW_FOR_PARTIALS, x, y)
-
-    @staticmethod
-    def xlogy(x: Any, y: Any) -> Any:
-        if not isinstance(x, Dual) or _primal(x) != 0.0:
-            return x * _DualMath.log(y)
-        # x = 0: the value is 0 whatever y is; the tangent is log(y)·dx.
-        return Dual(0.0, 0.0 if _zero(x.tangent) else _times(x.tangent, math.log(_primal(y))))
-
-
-def _lift(name: str) -> Callable[[Any], Any]:
-    def fn(x: Any) -> Any:
-        return _apply(_get(name), x) if isinstance(x, Dual) else getattr(SCALAR_MATH, name)(x)
-
+    fn.__name__ = prim.name
     return fn
 
 
-for _name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"):
-    setattr(_DualMath, _name, staticmethod(_lift(_name)))
-DUAL_MATH = _DualMath()
-# Inside a partial, pow answers inf where the derivative is infinite (SCALAR_MATH.pow), not an error.
-_POW_FOR_PARTIALS = ops.Primitive("pow", 2, SCALAR_MATH.pow, _get("pow").partials, "**", "{0} ** {1}")
+DUAL_MATH = ops.MathNamespace(_dual_rule)
 
 
 def local_partials(node: Value, m: Any, rep: Callable[[Value], Any]) -> List[Tuple[Value, Any]]:
@@ -203,6 +188,8 @@ def local_partials(node: Value, m: Any, rep: Callable[[Value], Any]) -> List[Tup
     each Value ``v`` (its data, or a Dual); constant operands stay floats.
     """
     prim = node.op
+    if prim is None:
+        raise TypeError(f"a hand-written node (Value(data, _children, _op)) has no op-table partials: {node!r}")
     inputs = node.inputs
     args = [rep(v) if isinstance(v, Value) else v for v in inputs]
     out = rep(node)
@@ -398,9 +385,7 @@ def _dual_backward(root: Value, seeds: Dict[int, float]) -> Dict[int, Any]:
     """
     rep = _tangents(root, seeds)
     adjoint: Dict[int, Any] = {id(root): Dual(1.0, 0.0)}
-    order = _topological_order(root) if not root.is_leaf else []
-    for node in order:
-        node.grad = 0.0  # the ordering pass marks the slot; leave it as backward would find it
+    order = topological_order(root, []) if not root.is_leaf else []  # backward's order (grads left at 0.0)
     for node in order:
         g = adjoint.get(id(node))
         if g is None or (_zero(g.primal) and _zero(g.tangent)):

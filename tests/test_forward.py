@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import microgradlab as mgl
 from microgradlab import grad, hessian, hvp, jacobian, jvp
@@ -41,6 +41,7 @@ def T(xs):
     return torch.tensor(xs, dtype=torch.float64)
 
 
+@settings(deadline=None)  # torch's first call is slow
 @given(point, point)
 def test_jvp_agrees_with_torch(x, v):
     out, tangent = jvp(lambda *p: vector_f(p), tuple(x), tuple(v))
@@ -48,6 +49,7 @@ def test_jvp_agrees_with_torch(x, v):
     assert close(out, t_out.tolist()) and close(tangent, t_tangent.tolist())
 
 
+@settings(deadline=None)
 @given(point)
 def test_jacobian_agrees_with_torch(x):
     J = jacobian(vector_f)(x)
@@ -56,12 +58,14 @@ def test_jacobian_agrees_with_torch(x):
     assert close(g, mgl.grad(scalar_f)(x))
 
 
+@settings(deadline=None)
 @given(point, point)
 def test_hvp_and_hessian_agree_with_torch(x, v):
     assert close(hvp(scalar_f, x, v), TAF.hvp(scalar_f, T(x), T(v))[1].tolist())
     assert close(hessian(scalar_f)(x), TAF.hessian(scalar_f, T(x)).tolist())
 
 
+@settings(deadline=None)
 @given(coords)
 def test_composes_with_grad(x):
     f = lambda t: mgl.tanh(t * t) * t.exp()  # noqa: E731 - the functional namespace takes Duals too
@@ -113,6 +117,7 @@ def test_torch_pow_hessian_at_exponent_zero():
     assert close(ours, TAF.hessian(f, T([1.0, 1e-12])).tolist())
 
 
+@settings(deadline=None)
 @given(point, point)
 def test_jvp_of_grad_is_forward_over_reverse(x, v):
     expected = TAF.hvp(scalar_f, T(x), T(v))[1].tolist()
