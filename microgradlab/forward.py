@@ -28,7 +28,6 @@ through it: the Hessian times ``v``), so ``jacobian(grad(f))`` is the Hessian;
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
 from . import ops

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from microgradlab import MLP, SGD, fit
-from microgradlab.dynamics import LayerStats, TrainingDynamics, layer_statistics, plot_training_dynamics
+from microgradlab.dynamics import TrainingDynamics, layer_statistics, plot_training_dynamics
 from microgradlab.losses import mse
 
 
@@ -95,7 +95,7 @@ def test_errors():
 
 
 def test_plot_returns_a_figure_and_draws_into_given_axes(tmp_path):
-    matplotlib = pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib")
     from matplotlib.figure import Figure
 
     history = fit(tiny(), [[1.0], [-1.0]], [1.0, 0.0], epochs=5, record="gradients", progress=False)
