@@ -198,25 +198,33 @@ def _expression_first(argv: List[str], parser: argparse.ArgumentParser) -> List[
     return argv
 
 
-def run_graph(args: argparse.Namespace) -> int:
-    from .engine import Value
+def evaluate_expression(text: str, at: str) -> Tuple[Value, Dict[str, Value]]:
+    """The output of expression ``text`` with ``--at`` values, and its labelled leaves (graph, animate).
+
+    Raises ExpressionError (a ValueError) or an ArithmeticError for the user to read.
+    """
     from .expr import ExpressionError, parse, parse_bindings
+
+    expression = parse(text)
+    values = parse_bindings(at)
+    unused = [name for name in values if name not in expression.names]
+    if unused:
+        raise ExpressionError(f"--at gives {', '.join(unused)}, which the expression does not use")
+    missing = [name for name in expression.names if name not in values]
+    if missing:
+        raise ExpressionError(f"no value for {', '.join(missing)}: give every variable with --at, "
+                              f"e.g. --at {','.join(f'{n}=1' for n in expression.names)}")
+    leaves = {name: Value(values[name], label=name) for name in expression.names}
+    return expression.evaluate(leaves), leaves
+
+
+def run_graph(args: argparse.Namespace) -> int:
     from .viz import RenderError, pipe, to_dot
 
     fmt = _output_format(args)
     _check_renderer(args.renderer)
     try:
-        expression = parse(args.expression)
-        values = parse_bindings(args.at)
-        unused = [name for name in values if name not in expression.names]
-        if unused:
-            raise ExpressionError(f"--at gives {', '.join(unused)}, which the expression does not use")
-        missing = [name for name in expression.names if name not in values]
-        if missing:
-            raise ExpressionError(f"no value for {', '.join(missing)}: give every variable with --at, "
-                                  f"e.g. --at {','.join(f'{n}=1' for n in expression.names)}")
-        leaves = {name: Value(values[name], label=name) for name in expression.names}
-        out = expression.evaluate(leaves)
+        out, leaves = evaluate_expression(args.expression, args.at)
         if not args.no_backward:
             out.backward()
         graph = to_dot(out, rankdir=args.rankdir, precision=args.precision, show_grad=not args.no_backward)
@@ -809,11 +817,15 @@ def run_predict(args: argparse.Namespace) -> int:
 
 # --- the command ----------------------------------------------------------------------------
 
+from .cli_teaching import ANIMATE_EXAMPLE, CHECK_ENGINE_EXAMPLE, add_animate_command, add_check_engine_command  # noqa: E402
+
 #: The functions that add each subcommand to the parser, in the order ``--help`` lists them.
 COMMANDS: List[Callable[[argparse._SubParsersAction], None]] = [
-    add_demo_command, add_train_command, add_predict_command, add_graph_command]
+    add_demo_command, add_train_command, add_predict_command, add_graph_command,
+    add_animate_command, add_check_engine_command]
 #: Examples shown by ``microgradlab --help``, one per subcommand.
-EXAMPLES: List[str] = [_DEMO_EXAMPLE, _TRAIN_EXAMPLE, _PREDICT_EXAMPLE, _GRAPH_EXAMPLE]
+EXAMPLES: List[str] = [_DEMO_EXAMPLE, _TRAIN_EXAMPLE, _PREDICT_EXAMPLE, _GRAPH_EXAMPLE,
+                       ANIMATE_EXAMPLE, CHECK_ENGINE_EXAMPLE]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -265,3 +265,6 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     if title:
         axes.set_title(title, fontsize=10)
     return _finish(fig, ax is None, path)
+
+
+from .dynamics import plot_training_dynamics  # noqa: E402,F401  (see microgradlab.dynamics)

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .datasets import check_random_state, iterate_minibatches
+from .dynamics import TrainingDynamics, check_layers, layer_statistics
 from .engine import TracingError, Value, no_grad
 from .losses import LOSSES, PROBABILITY_TOLERANCE
 from .optim import SGD, Optimizer
@@ -81,6 +82,9 @@ class History:
             all the data); what ``tol`` is compared with.
         seconds: Wall time of each epoch (left out of ``==``).
         stop_reason: ``"tol"`` or ``"callback"`` if training stopped early, else None.
+        dynamics: Per-layer gradient and activation statistics as each epoch
+            starts, with ``fit(..., record="gradients")`` (else None); see
+            :mod:`microgradlab.dynamics`.
     """
 
     loss: List[float] = field(default_factory=list)
@@ -88,6 +92,7 @@ class History:
     grad_norm: List[float] = field(default_factory=list)
     seconds: List[float] = field(default_factory=list, compare=False)
     stop_reason: Optional[str] = None
+    dynamics: Optional[TrainingDynamics] = None
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -315,6 +320,7 @@ def fit(
     callbacks: Union[Callback, Iterable[Callback]] = (),
     threshold: Optional[float] = None,
     compiled: Optional[bool] = None,
+    record: Optional[str] = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent and return the :class:`History`.
 
@@ -356,6 +362,9 @@ def fit(
             (the default) compiles when NumPy is installed and the model and loss
             trace, and otherwise uses the scalar engine; True compiles or raises;
             False always uses the scalar engine.
+        record: ``"gradients"`` keeps per-layer gradient and activation
+            statistics (norm, mean, std, inactive ReLUs) as each epoch starts in
+            ``history.dynamics`` (one extra pass over the data per epoch; the model must be an MLP).
 
     Returns:
         The :class:`History` of the run.
@@ -385,10 +394,16 @@ def fit(
     n = len(X)
     indices = range(n)
     history = History()
+    if record is not None:  # a diagnostic pass per epoch (microgradlab.dynamics)
+        if record != "gradients":
+            raise ValueError(f"fit: record must be None or 'gradients', got {record!r}")
+        history.dynamics = TrainingDynamics([f"layers.{i}" for i in range(len(check_layers(model, "fit")))])
     n_batches = 1 if batch_size is None else -(-n // batch_size)
     bar = _progress_bar(epochs, n_batches) if _show_progress(progress) else None
     try:
         for epoch in range(epochs):
+            if history.dynamics is not None:
+                history.dynamics.epochs.append(layer_statistics(model, task.loss_fn, X, task.targets))
             start = time.perf_counter()
             if batch_size is None:
                 batches: Iterable[Sequence[int]] = [indices]

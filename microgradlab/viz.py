@@ -949,3 +949,4 @@ def draw(roots: Roots, *, renderer: Optional[str] = None, **options: Any) -> Dra
     graph = to_dot(roots, **options)
     graph.renderer = find_renderer(renderer, source=graph.source).path
     return graph
+from .animate import Animation, animate  # noqa: E402,F401  (backprop animated; see microgradlab.animate)

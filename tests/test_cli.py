@@ -395,7 +395,7 @@ def test_usage_mistakes_are_one_line_and_exit_status_2(args, message, capsys):
 
 def test_every_command_has_help_with_an_example(capsys):
     names = list(cli.build_parser()._subparsers._group_actions[0].choices)
-    assert names == ["demo", "train", "predict", "graph"]
+    assert names == ["demo", "train", "predict", "graph", "animate", "check-engine"]
     for name in names:
         status, out, _ = run([name, "--help"], capsys)
         assert status == 0
