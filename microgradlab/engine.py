@@ -217,7 +217,7 @@ class Value:
         or an optimizer's ``zero_grad()`` between steps (a ``grad`` of ``None``
         counts as none yet).  Interior nodes' grads are recomputed on every call.
         With ``create_graph=True`` each leaf's grad is a ``Value`` that can be
-        differentiated again (interior nodes keep plain floats, so no node
+        differentiated again (interior nodes keep plain floats, so that no node
         refers to itself through its gradient).
 
         If it raises -- a derivative outside its domain, say -- no gradient has
@@ -296,11 +296,14 @@ def run_backward(root: Value, gradient: Any = 1.0, create_graph: bool = False, k
                 v.grad = g
         _reset(order)
         raise
-    if create_graph:
+    if create_graph:  # leaves' grads are Values (a constant one too); interior nodes keep numbers
         kept = {id(v) for v in keep}
         for node in order:
             if isinstance(node.grad, Value) and id(node) not in kept:
                 node.grad = node.grad.data
+        for leaf in leaves(root):
+            if leaf.grad is not None and not isinstance(leaf.grad, Value):
+                leaf.grad = Value(leaf.grad)
 
 
 class _Leaf(Value):
@@ -481,9 +484,11 @@ def _check_rule(node: Value) -> None:
 
 
 def _seed(gradient: Any, create_graph: bool) -> Any:
+    """The starting gradient: a float, or with ``create_graph`` a Value, so that every grad is one."""
     if isinstance(gradient, Value):
         return gradient if create_graph else gradient.data
-    return _real(gradient, "backward: gradient")
+    seed = _real(gradient, "backward: gradient")
+    return Value(seed) if create_graph else seed
 
 
 def _reset(order: Sequence[Value]) -> None:

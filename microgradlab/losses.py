@@ -36,7 +36,7 @@ import math
 import numbers
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
-from .engine import Value, dot, logsumexp, vsum
+from .engine import Value, apply, dot, logsumexp, vsum
 from .functional import exp, relu, softplus
 
 __all__ = [
@@ -174,15 +174,16 @@ def _shifted(where: str, logits: Sequence[Scalar]) -> Tuple[List[Any], Value]:
     Subtracting the maximum before anything else keeps every difference
     small; ``z - logsumexp(z)`` would lose digits to the rounding of
     ``logsumexp(z)`` when ``|z|`` is large.  The maximum is built from ops
-    (``max(a, b) = (a + b + |a - b|) / 2``), so compiled tapes see it and its
+    (``max(a, b) = a + relu(b - a)``), so compiled tapes see it and its
     gradient is honest (it cancels: the results do not depend on the shift).
     NaN in any logit gives NaN.
     """
     if not _is_vector(logits) or not logits:
         raise ValueError(f"{where}: logits must be a non-empty list of Values or numbers, got {logits!r}")
     for z in logits:
-        _data(z, f"{where}: logit")
-    top = functools.reduce(lambda a, b: (a + b + abs(a - b)) * 0.5, logits)
+        if not isinstance(z, Value) and (isinstance(z, bool) or not isinstance(z, numbers.Real)):
+            raise ValueError(f"{where}: a logit must be a Value or a number, got {z!r}")
+    top = functools.reduce(lambda a, b: a + apply("relu", b - a), logits)
     shifted = [z - top for z in logits]
     return shifted, logsumexp(shifted)
 

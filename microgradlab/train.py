@@ -54,7 +54,7 @@ from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence
 
 from .datasets import check_random_state, iterate_minibatches
 from .dynamics import TrainingDynamics, check_layers, layer_statistics
-from .engine import TracingError, Value, no_grad
+from .engine import TracingError, Value, enable_grad, no_grad
 from .losses import LOSSES, PROBABILITY_TOLERANCE
 from .optim import SGD, Optimizer
 
@@ -304,6 +304,7 @@ def _check_optimizer(model: Any, optimizer: Optional[Optimizer]) -> Optimizer:
     return optimizer
 
 
+@enable_grad()  # fit records its graphs even when called inside no_grad(), on both paths
 def fit(
     model: Any,
     X: Sequence[Sequence[float]],
