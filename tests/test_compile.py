@@ -326,7 +326,7 @@ def test_array_rules_that_disagree_with_the_scalar_rules_are_reported(define):
 
 
 def test_the_array_namespace_has_every_function_of_the_scalar_one():
-    from microgradlab.compile import _ArrayMath
+    from microgradlab.compile.lower import _ArrayMath
     from microgradlab.ops import SCALAR_MATH
 
     m = _ArrayMath(np)
