@@ -13,7 +13,7 @@ from .gather import _Gather
 from .lower import GroupInfo, _ArrayMath
 from .shapes import _flatten, _nest, _number, _shape
 from .tape import _build_tape
-from .trace import _explain_difference, _nearby, _trace, _Traced
+from .trace import Piece, _explain_difference, _moved, _nearby, _trace, _Traced
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -306,22 +306,31 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any], params: Optio
             raise TypeError(f"compile: params[{i}] must be a leaf Value (a Parameter), got {p!r}")
     if len({id(p) for p in chosen}) != len(chosen):
         raise ValueError("compile: a parameter appears twice in params")
-    traced, out_shapes = _trace(fn, args_flat, shapes, chosen, has_aux)
+    traced, out_shapes = _trace_checked([(fn, args_flat)], shapes, chosen, has_aux, check)
+    return CompiledFunction(np, fn, traced, shapes, out_shapes, chosen, has_aux, fuse)
+
+
+def _trace_checked(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
+                   has_aux: bool, check: bool) -> Tuple[_Traced, List[Tuple[int, ...]]]:
+    """Trace the pieces; with ``check``, trace again at nearby inputs and parameters and raise
+    TracingError if the graph or a constant changed."""
+    traced, out_shapes = _trace(pieces, shapes, params, has_aux)
     if check:
         try:
-            again, _ = _trace(fn, _nearby(args_flat), shapes, chosen, has_aux)
+            with _moved(params):
+                again, _ = _trace([(fn, _nearby(args)) for fn, args in pieces], shapes, params, has_aux)
         except (ArithmeticError, ValueError):
             again = None  # out of fn's domain nearby: nothing to compare
         if again is not None and again.program.signature() != traced.program.signature():
-            raise TracingError("compile: the traced graph depends on the input data: "
+            raise TracingError("compile: the traced graph depends on the data of the inputs or parameters: "
                                + _explain_difference(traced.program, again.program)
                                + "; write data-dependent choices with ops (relu, abs, a mask input)")
-    return CompiledFunction(np, fn, traced, shapes, out_shapes, chosen, has_aux, fuse)
+    return traced, out_shapes
 
 
 def _parameters(fn: Callable[..., Any], args_flat: Sequence[Sequence[float]], shapes: Sequence[Tuple[int, ...]],
                 has_aux: bool) -> List[Value]:
     """Every Parameter leaf of fn's graph at the example, in the order first met."""
-    traced, _ = _trace(fn, args_flat, shapes, [], has_aux)
+    traced, _ = _trace([(fn, args_flat)], shapes, [], has_aux)
     return [leaf for leaf in traced.leaves if leaf.is_parameter]
 

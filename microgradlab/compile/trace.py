@@ -1,18 +1,20 @@
 """Tracing: call a function once on fresh leaves and record its graph as a program.
 
-The program (:class:`Program`) is a list of scalar instructions over numbered
-registers; ``print(program)`` shows it, and :meth:`Program.evaluate` runs it on
+The program (``_Program``) is a list of scalar instructions over numbered
+registers; ``print(program)`` shows it, and ``evaluate`` runs it on
 floats with the scalar rules (the reference the array tape must agree with).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..engine import Value, enable_grad, tracing, walk
 from ..ops import Primitive
 from .shapes import _flatten, _nest, _number, _shape
+from .watch import _input_leaf, watch_reads
 
 # How far the verification trace moves each input, relative to max(1, |x|).
 _CHECK_STEP = 1e-3
@@ -37,6 +39,7 @@ class _Program:
         self.bdep: List[bool] = []  # depends on the batch (on some input)
         self.value: List[float] = []  # at tracing
         self.instrs: List[Tuple[Primitive, Tuple[int, ...], int]] = []
+        self.at: Dict[int, Tuple[Tuple[float, ...], float]] = {}  # node -> (its inputs, its value) at tracing
         self.consts: List[float] = []
         self._const_reg: Dict[str, int] = {}
         self._cse: Dict[Tuple[str, Tuple[int, ...]], int] = {}
@@ -63,7 +66,7 @@ class _Program:
         loc = self.loc[reg]
         return loc is not None and loc[0] == self.consts_block
 
-    def apply(self, prim: Primitive, args: Tuple[int, ...], value: float) -> int:
+    def apply(self, prim: Primitive, args: Tuple[int, ...], value: float, arg_values: Tuple[float, ...] = ()) -> int:
         """The register of ``prim(args)``: a folded constant, an earlier identical node, or a new one."""
         if all(map(self.is_const, args)):
             return self.const(value)  # the scalar engine's own result
@@ -76,6 +79,7 @@ class _Program:
             reg = self._cse[key] = self._leaf(None, any(self.bdep[a] for a in args), value,
                                               1 + max(self.level[a] for a in args))
             self.instrs.append((prim, args, reg))
+            self.at[reg] = (arg_values, value)
         return reg
 
     def _identity(self, name: str, args: Tuple[int, ...]) -> Optional[int]:
@@ -88,20 +92,59 @@ class _Program:
             return args[1]
         return None
 
+    def _name(self, reg: int) -> str:
+        loc = self.loc[reg]
+        if reg in self.at or loc is None:
+            return f"%{reg}"
+        if loc[0] == self.consts_block:
+            return repr(self.consts[loc[1]])
+        return f"theta[{loc[1]}]" if loc[0] == self.theta else f"x{loc[0]}[{loc[1]}]"
+
+    def __str__(self) -> str:
+        """The tape as text, one instruction a line: ``%7 = mul(x0[1], theta[0])``."""
+        lines = [f"program: {self.n_args} argument(s), {len(self.params)} parameter(s), "
+                 f"{len(self.instrs)} instruction(s)"]
+        for prim, args, reg in self.instrs:
+            lines.append(f"  %{reg} = {prim.name}({', '.join(map(self._name, args))})")
+        lines.append(f"  return {', '.join(map(self._name, self.outputs))}")
+        return "\n".join(lines)
+
+    def evaluate(self, inputs: Sequence[Sequence[float]], params: Sequence[float]) -> List[float]:
+        """The outputs for one sample, run instruction by instruction with the scalar rules.
+
+        This is the reference the array tape is checked against: the op table's
+        ``forward`` on floats, in the traced order.
+        """
+        values: Dict[int, float] = {}
+        for regs, row in zip(self.inputs, inputs):
+            values.update(zip(regs, map(float, row)))
+        values.update(zip(self.params, map(float, params)))
+        for key, reg in self._const_reg.items():
+            values[reg] = float.fromhex(key)
+        for prim, args, reg in self.instrs:
+            xs = [values[a] for a in args]
+            if prim.arity:
+                values[reg] = prim.forward(*xs)
+            elif prim.name == "dot":
+                n = len(xs) // 2
+                values[reg] = prim.forward(xs[:n], xs[n:])
+            else:
+                values[reg] = prim.forward(xs)
+        return [values[r] for r in self.outputs]
+
     def signature(self) -> Tuple[Any, ...]:
         return tuple((p.name, a) for p, a, _ in self.instrs), tuple(c.hex() for c in self.consts), tuple(self.outputs)
 
 
 def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Value],
-            params: Sequence[Value]) -> List[Value]:
-    """Fill ``program`` from the graph under ``roots``; return the other (constant) leaves met."""
+            params: Sequence[Value]) -> Tuple[List[int], List[Value]]:
+    """Add the graph under ``roots`` to ``program``; return the roots' registers and the
+    other (constant) leaves met.  Called once per traced piece, all into one program."""
     reg_of: Dict[int, int] = {}
     for leaf, reg in zip(input_leaves, (r for regs in program.inputs for r in regs)):
         reg_of[id(leaf)] = reg
-        program.value[reg] = leaf.data
     for p, reg in zip(params, program.params):
         reg_of[id(p)] = reg
-        program.value[reg] = p.data
     closed_over: List[Value] = []
     for node in walk(roots):  # each node after its inputs
         key = id(node)
@@ -112,10 +155,12 @@ def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Valu
             reg_of[key] = program.const(node.data)
             closed_over.append(node)
             continue
-        args = tuple(reg_of[id(v)] if isinstance(v, Value) else program.const(v) for v in node.inputs)
-        reg_of[key] = program.apply(op, args, node.data)
-    program.outputs = [reg_of[id(r)] if isinstance(r, Value) else program.const(r) for r in roots]
-    return closed_over
+        inputs = node.inputs
+        args = tuple(reg_of[id(v)] if isinstance(v, Value) else program.const(v) for v in inputs)
+        reg_of[key] = program.apply(op, args, node.data, tuple(v.data if isinstance(v, Value) else v
+                                                              for v in inputs))
+    outputs = [reg_of[id(r)] if isinstance(r, Value) else program.const(r) for r in roots]
+    return outputs, closed_over
 
 
 class _Traced(NamedTuple):
@@ -123,27 +168,48 @@ class _Traced(NamedTuple):
     leaves: List[Value]  # every leaf of the graph (inputs, parameters, constants)
 
 
-def _trace(fn: Callable[..., Any], args_flat: Sequence[Sequence[float]], shapes: Sequence[Tuple[int, ...]],
-           params: Sequence[Value], has_aux: bool) -> Tuple[_Traced, List[Tuple[int, ...]]]:
-    """Call ``fn`` once on fresh leaves and record its graph; also return the output shapes."""
-    leaves = [[Value(v) for v in flat] for flat in args_flat]
-    args = [_nest(vals, shape) for vals, shape in zip(leaves, shapes)]
-    with enable_grad(), tracing():
-        out = fn(*args)
-    parts = list(out) if has_aux else [out]
-    if has_aux and (not isinstance(out, tuple) or len(out) != 2):
-        raise TypeError(f"compile: with has_aux=True the function must return (loss, aux), got {out!r}")
-    out_shapes = [_shape(part, "compile: the function's result") for part in parts]
-    roots = [leaf for part in parts for leaf in _flatten(part)]
-    for r in roots:
-        if not isinstance(r, Value):
-            _number(r, "compile: the function's result")
-    if has_aux and out_shapes[0] != ():
-        raise TypeError(f"compile: the loss must be one number per sample, got shape {out_shapes[0]}")
-    program = _Program([len(flat) for flat in args_flat], len(params))
-    flat_inputs = [leaf for group in leaves for leaf in group]
-    closed_over = _record(program, [r if isinstance(r, Value) else float(r) for r in roots], flat_inputs, params)
-    return _Traced(program, flat_inputs + list(params) + closed_over), out_shapes
+#: One traced piece: a function of one sample and the example (flat arguments) to trace it at.
+Piece = Tuple[Callable[..., Any], Sequence[Sequence[float]]]
+
+
+def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
+           has_aux: bool) -> Tuple[_Traced, List[Tuple[int, ...]]]:
+    """Call each piece's function once on fresh leaves at its example and record the graphs in
+    one program (identical nodes merge); also return the output shapes.
+
+    One piece is a compiled function; several (a loss per label, each at a sample of
+    that label) give one flat list of all their results.  While tracing, a read of an
+    input's or a parameter's data from outside the library raises TracingError.
+    """
+    program = _Program([len(flat) for flat in pieces[0][1]], len(params))
+    leaves_met: List[Value] = list(params)
+    outputs: List[int] = []
+    out_shapes: List[Tuple[int, ...]] = []
+    with enable_grad(), tracing(), watch_reads(params):
+        for fn, args_flat in pieces:
+            leaves = [[_input_leaf(v, a, i) for i, v in enumerate(flat)] for a, flat in enumerate(args_flat)]
+            args = [_nest(vals, shape) for vals, shape in zip(leaves, shapes)]
+            out = fn(*args)
+            parts = list(out) if has_aux else [out]
+            if has_aux and (not isinstance(out, tuple) or len(out) != 2):
+                raise TypeError(f"compile: with has_aux=True the function must return (loss, aux), got {out!r}")
+            piece_shapes = [_shape(part, "compile: the function's result") for part in parts]
+            roots = [leaf for part in parts for leaf in _flatten(part)]
+            for r in roots:
+                if not isinstance(r, Value):
+                    _number(r, "compile: the function's result")
+            if has_aux and piece_shapes[0] != ():
+                raise TypeError(f"compile: the loss must be one number per sample, got shape {piece_shapes[0]}")
+            flat_inputs = [leaf for group in leaves for leaf in group]
+            regs, closed_over = _record(program, [r if isinstance(r, Value) else float(r) for r in roots],
+                                        flat_inputs, params)
+            outputs += regs
+            out_shapes += piece_shapes
+            leaves_met += flat_inputs + closed_over
+    program.outputs = outputs
+    if len(pieces) > 1:
+        out_shapes = [(len(outputs),)]
+    return _Traced(program, leaves_met), out_shapes
 
 
 def _nearby(args_flat: Sequence[Sequence[float]]) -> List[List[float]]:
@@ -151,6 +217,20 @@ def _nearby(args_flat: Sequence[Sequence[float]]) -> List[List[float]]:
     rng = random.Random(0)
     return [[x + _CHECK_STEP * max(1.0, abs(x)) * rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.0) for x in flat]
             for flat in args_flat]
+
+
+@contextlib.contextmanager
+def _moved(params: Sequence[Value]) -> Iterator[None]:
+    """Parameters moved a little (seeded) for the verification trace, and put back exactly."""
+    saved = [p.data for p in params]
+    rng = random.Random(1)
+    try:
+        for p, x in zip(params, saved):
+            p.data = x + _CHECK_STEP * max(1.0, abs(x)) * rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.0)
+        yield
+    finally:
+        for p, x in zip(params, saved):
+            p.data = x
 
 
 def _explain_difference(first: _Program, second: _Program) -> str:
