@@ -69,6 +69,24 @@ class _Gather:
             out[:, positions] = src[:, extra:extra + 1] if mode == self.SAME else src[:, cols]
         return out
 
+    @property
+    def positions(self) -> List[Any]:
+        """The operand's positions taken from each block, segment by segment."""
+        return [positions for _, positions, _, _, _ in self.segments]
+
+    def parts(self, blocks: List[Any]) -> List[Any]:
+        """The operand segment by segment, ``(rows, k)`` each, without assembling (or copying) it."""
+        if self.single:
+            return [self.build(blocks, full=True)]
+        out = []
+        for block, positions, cols, mode, extra in self.segments:
+            src = blocks[block]
+            if mode == self.SAME:
+                out.append(self.np.broadcast_to(src[:, extra:extra + 1], (src.shape[0], len(positions))))
+            else:
+                out.append(src[:, extra] if mode == self.SLICE else src[:, cols])
+        return out
+
     def scatter(self, contrib: Any, grads: List[Any], shapes: List[Tuple[int, int]], requires: Sequence[bool],
                 reduce_batch: Sequence[bool]) -> None:
         """Add ``contrib`` (rows, width or 1) into the gradients of the blocks that need one."""

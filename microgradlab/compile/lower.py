@@ -24,18 +24,44 @@ class _ArrayMath:
         self._np = np
 
     def step(self, x: Any) -> Any:
-        return (x > 0.0).astype(self._np.float64)  # step(0) = 0, as SCALAR_MATH.step
+        return self._np.heaviside(x, 0.0)  # step(0) = 0 and step(nan) = nan: a mask at NaN is NaN
 
     def sign(self, x: Any) -> Any:
         return self._np.sign(x)
 
     def pow(self, x: Any, y: Any) -> Any:
-        return self._np.power(x, y)  # 0 ** -1 is inf (warnings are off), as SCALAR_MATH.pow
+        # +inf where x is 0 (either sign) and y < 0, as SCALAR_MATH.pow: sqrt'(-0.0) is +inf too
+        np = self._np
+        return np.where((x == 0.0) & (y < 0.0), np.inf, np.power(x, y))
 
     def xlogy(self, x: Any, y: Any) -> Any:
         np = self._np
         return np.where(x == 0.0, 0.0, x * np.log(y))  # 0 where x is 0, as SCALAR_MATH.xlogy
 
+
+
+def zero_wins(np: Any, g: Any, d: Any) -> Any:
+    """The chain-rule product ``g * d``, exactly 0 where ``g`` or ``d`` is 0 (never 0 · inf = nan).
+
+    A zero times a finite number is already 0, so only NaN products need a look.
+    """
+    out = g * d
+    bad = np.isnan(out)
+    if bad.any():
+        out = np.where(bad & ((g == 0.0) | (d == 0.0)), 0.0, out)
+    return out
+
+
+def zero_wins_matmul(np: Any, a: Any, b: Any) -> Any:
+    """``a @ b`` with every product ``a_ik · b_kj`` zero-wins (see :func:`zero_wins`).
+
+    A product 0 · inf makes its sum NaN, so where the plain product has no NaN it is the answer;
+    otherwise the products are formed one by one.
+    """
+    out = a @ b
+    if np.isnan(out).any():
+        out = zero_wins(np, a[:, :, None], b[None, :, :]).sum(axis=1)
+    return out
 
 
 class GroupInfo(NamedTuple):
@@ -64,6 +90,10 @@ class _Group:
 
     def info(self) -> GroupInfo:
         return GroupInfo(self.kind, self.prim.name, self.width, self.n)
+
+    def arguments(self) -> List[frozenset]:
+        """The blocks each argument of the primitive is read from (an argument may take several operands)."""
+        return [g.blocks for g in self.operands]
 
 
 def _require_array_form(prim: Primitive) -> None:
@@ -94,10 +124,10 @@ class _Map(_Group):
     def partial(self, i: int, g: Any, args: List[Any], out: Any, m: Any) -> Any:
         rule = self.prim.partials[i]
         if isinstance(rule, Constant):  # no call, as in the scalar engine
-            return g if rule.value == 1.0 else (-g if rule.value == -1.0 else g * rule.value)
+            return g if rule.value == 1.0 else (-g if rule.value == -1.0 else zero_wins(self.np, g, rule.value))
         if isinstance(rule, Factor):
-            return g * args[rule.index]
-        return g * rule(m, *args, out)
+            return zero_wins(self.np, g, args[rule.index])
+        return zero_wins(self.np, g, rule(m, *args, out))
 
     def backward(self, g: Any, args: List[Any], blocks: List[Any], m: Any, scatter: Callable[..., None],
                  per_sample: bool) -> None:
@@ -134,7 +164,7 @@ class _Reduce(_Group):
             if isinstance(rule, Constant):  # sum: every item gets g (times the constant)
                 d = np.repeat(g if rule.value == 1.0 else g * rule.value, self.n, axis=1)
                 return d
-            d = g * rule(m, items, blocks[self.out])  # (n, rows, width)
+            d = zero_wins(np, g, rule(m, items, blocks[self.out]))  # (n, rows, width)
             return np.moveaxis(d, 0, 2).reshape(d.shape[1], -1)
 
         scatter(self.operands[0], contrib)
@@ -157,30 +187,51 @@ class _Dot(_Group):
         np = self.operands[0].np
         w, x = args
         # dot's partials are the other factor (ops.Factor): d/dw_i = x_i, d/dx_i = w_i
-        scatter(self.operands[0], lambda: np.repeat(g, self.n, axis=1) * x)
-        scatter(self.operands[1], lambda: np.repeat(g, self.n, axis=1) * w)
+        scatter(self.operands[0], lambda: zero_wins(np, np.repeat(g, self.n, axis=1), x))
+        scatter(self.operands[1], lambda: zero_wins(np, np.repeat(g, self.n, axis=1), w))
 
 
 class _MatMul(_Group):
-    """``width`` dot nodes over the same ``n`` inputs with fixed weights: one ``(rows, n) @ (n, width)``."""
+    """``width`` dot nodes over the same ``n`` inputs with fixed weights: ``(rows, n) @ (n, width)``.
+
+    Operand 0 is the shared inputs; then one weight operand per block the inputs
+    come from, laid out ``(width, k)`` neuron by neuron -- for a layer of an MLP
+    a view of its weight (or bias) tensor.  The product is taken block by block,
+    so a bias's constant input 1 is never copied next to the batch and no
+    weight matrix is gathered.
+    """
 
     kind = "matmul"
 
+    def arguments(self) -> List[frozenset]:
+        return [self.operands[0].blocks, frozenset(b for g in self.operands[1:] for b in g.blocks)]
+
     def forward(self, blocks: List[Any]) -> Any:
-        shared = self.operands[0].build(blocks, full=True)
-        weights = self.operands[1].build(blocks, full=True).reshape(self.n, self.width)
-        blocks[self.out] = shared @ weights
-        return shared, weights
+        parts = self.operands[0].parts(blocks)
+        weights = [op.build(blocks, full=True).reshape(self.width, -1) for op in self.operands[1:]]
+        out = parts[0] @ weights[0].T
+        for part, w in zip(parts[1:], weights[1:]):
+            out = out + part @ w.T
+        blocks[self.out] = out
+        return parts, weights
 
     def backward(self, g: Any, args: Any, blocks: List[Any], m: Any, scatter: Callable[..., None],
                  per_sample: bool) -> None:
         np = self.operands[0].np
-        shared, weights = args
-        scatter(self.operands[0], lambda: g @ weights.T)
-        if shared.shape[0] != g.shape[0]:
-            shared = np.broadcast_to(shared, (g.shape[0], self.n))
-        if per_sample:
-            scatter(self.operands[1], lambda: np.einsum("bn,bk->bnk", shared, g).reshape(g.shape[0], -1))
-        else:
-            scatter(self.operands[1], lambda: (shared.T @ g).reshape(1, -1))
+        parts, weights = args
+        shared = self.operands[0]
 
+        def input_grad() -> Any:
+            out = np.empty((g.shape[0], self.n))
+            for positions, w in zip(shared.positions, weights):
+                out[:, positions] = zero_wins_matmul(np, g, w)
+            return out
+
+        scatter(shared, input_grad)
+        for part, operand in zip(parts, self.operands[1:]):
+            if part.shape[0] != g.shape[0]:
+                part = np.broadcast_to(part, (g.shape[0], part.shape[1]))
+            if per_sample:
+                scatter(operand, lambda part=part: zero_wins(np, g[:, :, None], part[:, None, :]).reshape(g.shape[0], -1))
+            else:
+                scatter(operand, lambda part=part: zero_wins_matmul(np, g.T, part).reshape(1, -1))

@@ -208,8 +208,8 @@ class CompiledFunction:
         first layer -- gets no gradient.
         """
         requires = self._requires(wrt_inputs)
-        return [(group.info(), tuple(requires[group.out] and any(requires[b] for b in operand.blocks)
-                                     for operand in group.operands)) for group in self._groups]
+        return [(group.info(), tuple(requires[group.out] and any(requires[b] for b in blocks)
+                                     for blocks in group.arguments())) for group in self._groups]
 
     def forward(self, *inputs: Any) -> Any:
         """The function's result for a batch: an array per result, with the batch first.

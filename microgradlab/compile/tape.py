@@ -91,10 +91,12 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
             else:
                 shared = key[1]
                 n = len(shared)
-                # the other factor of each member, laid out as an (n, width) matrix
+                # the other factor of each member, neuron by neuron, for each block the shared inputs come from
                 others = [args[n:] if args[:n] == shared else args[:n] for _, args, _ in members]
-                weights = [others[j][i] for i in range(n) for j in range(width)]
-                group = _MatMul(prim, block, width, [gather(shared), gather(weights)], n=n)
+                inputs = gather(shared)
+                weights = [gather([others[j][i] for j in range(width) for i in positions.tolist()])
+                           for positions in inputs.positions]
+                group = _MatMul(prim, block, width, [inputs] + weights, n=n)
             widths.append(width)
             bdep.append(any(g.bdep for g in group.operands))
             groups.append(group)
