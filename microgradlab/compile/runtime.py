@@ -13,6 +13,7 @@ from .gather import _Gather
 from .lower import GroupInfo, _ArrayMath
 from .shapes import _flatten, _nest, _number, _shape
 from .tape import _build_tape
+from .params import ParameterArrays
 from .trace import Piece, _explain_difference, _moved, _nearby, _trace, _Traced
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -68,6 +69,8 @@ class CompiledFunction:
         self._loss = _Gather(np, [program.loc[program.outputs[0]]], self._widths, self._bdep)  # type: ignore[list-item]
         self._scalar_loss = has_aux or out_shapes[0] == ()
         self._get_data = operator.attrgetter("data")
+        #: Where the parameters are read from while they live in arrays (see ``params.ParameterArrays``).
+        self.arrays: Optional[ParameterArrays] = None
         self._plans: Dict[bool, List[bool]] = {}
 
     # --- running -----------------------------------------------------------------------
@@ -90,7 +93,11 @@ class CompiledFunction:
             elif arr.shape[0] != batch:
                 raise ValueError(f"compiled function: argument {a} has {arr.shape[0]} samples, argument 0 has {batch}")
             blocks.append(arr.reshape(arr.shape[0], -1))
-        theta = np.fromiter(map(self._get_data, self.params), np.float64, len(self.params))
+        arrays = self.arrays
+        if arrays is not None and arrays.active:
+            theta = arrays.data  # the parameters live there while a compiled model trains
+        else:
+            theta = np.fromiter(map(self._get_data, self.params), np.float64, len(self.params))
         blocks += [theta.reshape(1, -1), self._consts]
         blocks += [None] * len(self._groups)
         return blocks, batch
@@ -118,7 +125,7 @@ class CompiledFunction:
         return plan
 
     def _backward(self, blocks: List[Any], saved: List[Any], batch: int, reduction: str,
-                  wrt_inputs: bool) -> List[Any]:
+                  wrt_inputs: bool, cotangent: Any = None) -> List[Any]:
         np = self._np
         requires = self._requires(wrt_inputs)
         per_sample = reduction == "none"
@@ -130,8 +137,11 @@ class CompiledFunction:
             if any(requires[b] for b in operand.blocks):
                 operand.scatter(contrib(), grads, shapes, requires, reduce_batch)
 
-        seed = np.full((batch, 1), 1.0 / batch if reduction == "mean" else 1.0)
-        scatter(self._loss, lambda: seed)
+        if cotangent is None:
+            seed = np.full((batch, 1), 1.0 / batch if reduction == "mean" else 1.0)
+            scatter(self._loss, lambda: seed)
+        else:
+            scatter(self._outputs, lambda: cotangent)
         m = self._math
         for group, args in zip(reversed(self._groups), reversed(saved)):
             g = grads[group.out]
@@ -170,32 +180,50 @@ class CompiledFunction:
             self._explain(inputs, batch, loss, backward=True)
         return results, params_grad, input_grads
 
-    def _explain(self, inputs: Sequence[Any], batch: int, loss: Any, backward: bool) -> None:
-        """Replay the samples on the scalar engine: its error (if any) is the compiled call's error.
+    def vjp(self, *inputs: Any, cotangent: Any = None, per_sample: bool = False) -> Tuple[Any, Any]:
+        """Forward, then backward from a cotangent of the outputs, without touching any ``.grad``.
 
-        NumPy answers inf or nan where the scalar rules raise (log(0), x / 0);
-        the scalar engine says which op failed and why.  If it raises nothing,
-        the non-finite numbers are what the scalar engine computes too.
+        Args:
+            inputs: One array per argument, with the batch first.
+            cotangent: Shape ``(batch, outputs)``: the weight of each (flattened) output of each
+                sample; None runs forward only (and the gradient is None).
+            per_sample: Keep the parameters' gradient per sample.
+
+        Returns:
+            ``(results, g)``: the flattened results, shape ``(batch, outputs)``, and
+            ``g = Σ_b Σ_j cotangent[b, j] · d results[b, j] / d params``, shape ``(n_params,)``
+            (``(batch, n_params)`` with ``per_sample``).  Non-finite numbers are returned, not explained.
         """
         np = self._np
+        blocks, batch = self._blocks(inputs)
+        with np.errstate(all="ignore"):
+            saved = self._forward(blocks)
+            results = np.broadcast_to(self._outputs.build(blocks, full=True), (batch, self._outputs.width))
+            if cotangent is None:
+                return results, None
+            grads = self._backward(blocks, saved, batch, "none" if per_sample else "sum", False,
+                                   np.asarray(cotangent, dtype=np.float64))
+        n = len(self.params)
+        theta = grads[self._theta]
+        if theta is None:
+            theta = np.zeros((batch, n) if per_sample else (1, n))
+        return results, theta if per_sample else theta.reshape(n)
+
+    def _explain(self, inputs: Sequence[Any], batch: int, loss: Any, backward: bool) -> None:
+        """Replay the samples on the scalar engine: its error (if any) is the compiled call's error."""
+        np = self._np
         arrays = [np.asarray(x, dtype=np.float64) for x in inputs]
-        bad = [int(b) for b in np.flatnonzero(~np.isfinite(np.asarray(loss).reshape(batch, -1)).all(axis=1))]
+
+        def run(b: int) -> Callable[[], Any]:
+            def sample() -> Any:
+                args = [_nest([Value(float(v)) for v in a[b].ravel()], shape) for a, shape in zip(arrays, self._shapes)]
+                out = self._fn(*args)
+                return out[0] if self.has_aux else out
+            return sample
+
+        bad = np.flatnonzero(~np.isfinite(np.asarray(loss).reshape(batch, -1)).all(axis=1)).tolist()
         order = bad + sorted(set(range(batch)) - set(bad))
-        for b in order:
-            leaves = [[Value(float(v)) for v in a[b].ravel()] for a in arrays]
-            args = [_nest(vals, shape) for vals, shape in zip(leaves, self._shapes)]
-            saved = [(p, p.grad) for p in self.params]
-            try:
-                with enable_grad():
-                    out = self._fn(*args)
-                    root = out[0] if self.has_aux else out
-                    if backward and isinstance(root, Value):
-                        root.backward()
-            except (ArithmeticError, ValueError) as exc:
-                raise type(exc)(f"compiled function, sample {b} of the batch: {exc}") from exc
-            finally:
-                for p, g in saved:
-                    p.grad = g
+        replay("compiled function", [(b, [a[b] for a in arrays], run(b)) for b in order], self.params, backward)
 
     # --- public ------------------------------------------------------------------------
 
@@ -247,6 +275,33 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"CompiledFunction({getattr(self._fn, '__name__', 'fn')}, {self.tape!r})"
+
+
+def replay(where: str, samples: Sequence[Tuple[int, Sequence[Any], Callable[[], Any]]], params: Sequence[Value],
+           backward: bool) -> None:
+    """Run samples on the scalar engine (forward, and backward with ``backward``); raise its first error.
+
+    NumPy answers inf or nan where the scalar rules raise (log(0), x / 0); the
+    scalar engine says which op failed and why, and the message names the
+    sample (and a NaN among its inputs).  If nothing raises, the non-finite
+    numbers are what the scalar engine computes too.  No ``.grad`` changes.
+    """
+    np = _numpy()
+    for b, inputs, run in samples:
+        saved = [(p, p.grad) for p in params]
+        try:
+            with enable_grad():
+                root = run()
+                if backward and isinstance(root, Value):
+                    root.backward()
+        except (ArithmeticError, ValueError) as exc:
+            nan = [f"argument {a} has nan at {np.argwhere(np.isnan(x)).tolist()[0]}"
+                   for a, x in enumerate(map(np.asarray, inputs)) if np.isnan(x).any()]
+            note = f" ({'; '.join(nan)}: NaN in, NaN out)" if nan else ""
+            raise type(exc)(f"{where}, sample {b} of the batch{note}: {exc}") from exc
+        finally:
+            for p, g in saved:
+                p.grad = g
 
 
 def _add_to_grads(params: Sequence[Value], grads: List[float]) -> None:
