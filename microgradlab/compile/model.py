@@ -23,7 +23,7 @@ from ..engine import TracingError, Value, no_grad
 from .errors import CompileError, _numpy
 from .params import ParameterArrays
 from .runtime import CompiledFunction, Gradients, _trace_checked, compile, replay
-from .shapes import _flatten, _number, _shape
+from .shapes import _flatten, _nest, _number, _shape
 
 #: Label sets up to this size are compiled as one traced loss per label (see
 #: :func:`compile_model`); larger ones are passed to the loss as Values.
@@ -94,23 +94,29 @@ class CompiledModel:
         self.predict_function = compile(lambda x: model(x), (x0,), params, fuse=fuse, check=check)
         self._k = math.prod(self.predict_function._out_shapes[0])
 
-        def example(i: int) -> List[float]:
-            return x0 if inputs is None else [_number(v, f"compile_model: input {i}") for v in inputs[i]]
+        def outputs_at(i: int) -> List[float]:
+            """The model's outputs for sample i, where the loss of its label is traced."""
+            x = x0 if inputs is None else [_number(v, f"compile_model: input {i}") for v in inputs[i]]
+            with no_grad():
+                return [v.data if isinstance(v, Value) else float(v) for v in _flatten(model(x))]
 
         if 0 < len(distinct) <= MAX_LABELS:
             self.labels: Optional[List[Any]] = distinct
             self._index = keys
 
-            def branch(label: Any) -> Callable[[List[Value]], Value]:
-                return lambda x: _loss_value(loss, model(x), label)
+            out_shape = self.predict_function._out_shapes[0]
 
-            pieces = [(branch(c), [example(i)]) for c, i in zip(distinct, where)]
-            pieces.append((lambda x: model(x), [x0]))
+            def branch(label: Any) -> Callable[[List[Value]], Value]:
+                return lambda outputs: _loss_value(loss, _nest(outputs, out_shape), label)
+
+            # the model once, then each label's loss applied to its outputs, at a sample of that label
+            pieces: List[Any] = [(lambda x: model(x), [x0])]
+            pieces += [(branch(c), [outputs_at(i)], 0) for c, i in zip(distinct, where)]
             traced_shapes = [(len(x0),)]
 
             def every_label(x: List[Value]) -> List[Value]:  # what the pieces compute together, in one call
                 out = model(x)
-                return [_loss_value(loss, out, c) for c in distinct] + _flatten(out)
+                return _flatten(out) + [_loss_value(loss, out, c) for c in distinct]
 
             fn: Callable[..., Any] = every_label
         else:
@@ -119,7 +125,7 @@ class CompiledModel:
 
             def with_label(x: List[Value], label: Any) -> List[Value]:
                 out = model(x)
-                return [_loss_value(loss, out, label)] + _flatten(out)
+                return _flatten(out) + [_loss_value(loss, out, label)]
 
             fn = with_label
             pieces = [(fn, [x0, [_number(v, "compile_model: label 0") for v in _flatten(first)]])]
@@ -193,13 +199,13 @@ class CompiledModel:
         args = (X,) if self.labels is not None else (X, encoded)
         width = self._n_losses + self._k
         cotangent = np.zeros((batch, width))
-        column = encoded if self.labels is not None else np.zeros(batch, dtype=np.intp)
+        column = self._k + (encoded if self.labels is not None else np.zeros(batch, dtype=np.intp))
         rows = np.arange(batch)
         cotangent[rows, column] = 1.0 / batch if reduction == "mean" else 1.0
         results, grad = self.train_function.vjp(*args, cotangent=cotangent if backward else None,
                                                 per_sample=reduction == "none")
         losses = results[rows, column]
-        outputs = results[:, self._n_losses:]
+        outputs = results[:, :self._k]
         with np.errstate(all="ignore"):
             finite = np.isfinite(losses).all() and (grad is None or np.isfinite(grad).all())
         if not finite:

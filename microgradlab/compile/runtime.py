@@ -373,7 +373,7 @@ def _trace_checked(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], p
     if check:
         try:
             with _moved(params):
-                again, _ = _trace([(fn, _nearby(args)) for fn, args in pieces], shapes, params, has_aux)
+                again, _ = _trace([(fn, _nearby(args), *on) for fn, args, *on in pieces], shapes, params, has_aux)
         except (ArithmeticError, ValueError):
             again = None  # out of fn's domain nearby: nothing to compare
         if again is not None and again.program.signature() != traced.program.signature():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..engine import Value, enable_grad, tracing, walk
 from ..ops import Primitive
@@ -137,11 +137,11 @@ class _Program:
 
 
 def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Value],
-            params: Sequence[Value]) -> Tuple[List[int], List[Value]]:
+            params: Sequence[Value], bind: Optional[Sequence[int]] = None) -> Tuple[List[int], List[Value]]:
     """Add the graph under ``roots`` to ``program``; return the roots' registers and the
     other (constant) leaves met.  Called once per traced piece, all into one program."""
     reg_of: Dict[int, int] = {}
-    for leaf, reg in zip(input_leaves, (r for regs in program.inputs for r in regs)):
+    for leaf, reg in zip(input_leaves, bind if bind is not None else (r for regs in program.inputs for r in regs)):
         reg_of[id(leaf)] = reg
     for p, reg in zip(params, program.params):
         reg_of[id(p)] = reg
@@ -157,8 +157,9 @@ def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Valu
             continue
         inputs = node.inputs
         args = tuple(reg_of[id(v)] if isinstance(v, Value) else program.const(v) for v in inputs)
-        reg_of[key] = program.apply(op, args, node.data, tuple(v.data if isinstance(v, Value) else v
-                                                              for v in inputs))
+        # each node's own inputs, for the rule checker (which checks elementwise ops and reductions)
+        at = () if op.name == "dot" else tuple(v.data if isinstance(v, Value) else v for v in inputs)
+        reg_of[key] = program.apply(op, args, node.data, at)
     outputs = [reg_of[id(r)] if isinstance(r, Value) else program.const(r) for r in roots]
     return outputs, closed_over
 
@@ -168,8 +169,9 @@ class _Traced(NamedTuple):
     leaves: List[Value]  # every leaf of the graph (inputs, parameters, constants)
 
 
-#: One traced piece: a function of one sample and the example (flat arguments) to trace it at.
-Piece = Tuple[Callable[..., Any], Sequence[Sequence[float]]]
+#: One traced piece: a function of one sample, the example (flat arguments) to trace it at,
+#: and optionally the number of the piece whose results are its arguments (instead of the inputs).
+Piece = Tuple[Any, ...]
 
 
 def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
@@ -177,8 +179,9 @@ def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: S
     """Call each piece's function once on fresh leaves at its example and record the graphs in
     one program (identical nodes merge); also return the output shapes.
 
-    One piece is a compiled function; several (a loss per label, each at a sample of
-    that label) give one flat list of all their results.  While tracing, a read of an
+    One piece is a compiled function; several (a model, then a loss per label applied
+    to its results, each at the results for a sample of that label) give one flat
+    list of all their results.  While tracing, a read of an
     input's or a parameter's data from outside the library raises TracingError.
     """
     program = _Program([len(flat) for flat in pieces[0][1]], len(params))
@@ -186,9 +189,11 @@ def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: S
     outputs: List[int] = []
     out_shapes: List[Tuple[int, ...]] = []
     with enable_grad(), tracing(), watch_reads(params):
-        for fn, args_flat in pieces:
+        results: List[List[int]] = []
+        for fn, args_flat, *on in pieces:
             leaves = [[_input_leaf(v, a, i) for i, v in enumerate(flat)] for a, flat in enumerate(args_flat)]
-            args = [_nest(vals, shape) for vals, shape in zip(leaves, shapes)]
+            # a piece bound to earlier results gets them flat (it nests them itself)
+            args = leaves if on else [_nest(vals, shape) for vals, shape in zip(leaves, shapes)]
             out = fn(*args)
             parts = list(out) if has_aux else [out]
             if has_aux and (not isinstance(out, tuple) or len(out) != 2):
@@ -202,7 +207,8 @@ def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: S
                 raise TypeError(f"compile: the loss must be one number per sample, got shape {piece_shapes[0]}")
             flat_inputs = [leaf for group in leaves for leaf in group]
             regs, closed_over = _record(program, [r if isinstance(r, Value) else float(r) for r in roots],
-                                        flat_inputs, params)
+                                        flat_inputs, params, results[on[0]] if on else None)
+            results.append(regs)
             outputs += regs
             out_shapes += piece_shapes
             leaves_met += flat_inputs + closed_over
