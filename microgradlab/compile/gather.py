@@ -75,7 +75,8 @@ class _Gather:
         return [positions for _, positions, _, _, _ in self.segments]
 
     def parts(self, blocks: List[Any]) -> List[Any]:
-        """The operand segment by segment, ``(rows, k)`` each, without assembling (or copying) it."""
+        """The operand segment by segment, ``(rows, k)`` each -- or ``(1, k)`` for a batch-independent
+        one (a constant) -- without assembling (or copying) it."""
         if self.single:
             return [self.build(blocks, full=True)]
         out = []

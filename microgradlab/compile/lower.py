@@ -229,7 +229,11 @@ class _MatMul(_Group):
 
         scatter(shared, input_grad)
         for part, operand in zip(parts, self.operands[1:]):
-            if part.shape[0] != g.shape[0]:
+            if part.shape[0] != g.shape[0]:  # one row for the whole batch (a bias's constant 1)
+                if not per_sample:
+                    total = g.sum(axis=0, keepdims=True).T
+                    scatter(operand, lambda part=part, total=total: zero_wins(np, total, part).reshape(1, -1))
+                    continue
                 part = np.broadcast_to(part, (g.shape[0], part.shape[1]))
             if per_sample:
                 scatter(operand, lambda part=part: zero_wins(np, g[:, :, None], part[:, None, :]).reshape(g.shape[0], -1))
