@@ -71,7 +71,9 @@ class CompiledModel:
         self.model = model
         self._loss_fn = loss
         params = list(model.parameters())
-        x0 = [_number(v, "compile_model: example_input") for v in example_input]
+        x0 = _rows(model, [example_input], len(example_input))[0].tolist()
+        if inputs is not None:
+            inputs = _rows(model, inputs, len(x0))
         labels = list(labels)
         if not labels:
             raise ValueError("compile_model: no labels")
@@ -96,7 +98,7 @@ class CompiledModel:
 
         def outputs_at(i: int) -> List[float]:
             """The model's outputs for sample i, where the loss of its label is traced."""
-            x = x0 if inputs is None else [_number(v, f"compile_model: input {i}") for v in inputs[i]]
+            x = x0 if inputs is None else inputs[i].tolist()
             with no_grad():
                 return [v.data if isinstance(v, Value) else float(v) for v in _flatten(model(x))]
 
@@ -150,22 +152,7 @@ class CompiledModel:
 
     def rows(self, X: Any) -> Any:
         """``X`` as a float array of shape ``(n, inputs)``; a bad row gets the scalar model's own error."""
-        np = _numpy()
-        width = self.train_function._shapes[0][0]
-        try:
-            arr = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError):
-            arr = None
-        if arr is not None and arr.ndim == 2 and arr.shape[1] == width and arr.shape[0] > 0:
-            return arr
-        for i, row in enumerate(X):  # find the row and let the scalar path say what is wrong with it
-            if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != width or not all(
-                    isinstance(v, numbers.Real) and not isinstance(v, bool) for v in row):
-                with no_grad():
-                    self.model(list(row) if isinstance(row, (list, tuple)) else row)
-                raise ValueError(f"compile_model: row {i} must be {width} numbers, got {row!r}")
-        raise ValueError(f"compile_model: expected rows of {width} numbers, got an array of shape "
-                         f"{None if arr is None else arr.shape}")
+        return _rows(self.model, X, self.train_function._shapes[0][0])
 
     def encode(self, labels: Sequence[Any]) -> Any:
         """The labels as the compiled loss takes them: each label's column, or the labels as an array."""
@@ -223,6 +210,11 @@ class CompiledModel:
             return lambda: _loss_value(self._loss_fn, self.model([Value(float(v)) for v in X[b]]), label(b))
 
         replay("compiled model", [(b, [X[b]], run(b)) for b in order], self.train_function.params, backward)
+        for b in bad:  # the scalar engine raised nothing: name a NaN input, if that is where it comes from
+            nan = np.flatnonzero(np.isnan(X[b]))
+            if nan.size:
+                raise ValueError(f"compiled model, sample {b} of the batch: its input {int(nan[0])} is nan "
+                                 "(NaN in, NaN out)")
 
     def _outputs(self, outputs: Any) -> Any:
         return outputs[:, 0] if self.predict_function._out_shapes[0] == () else outputs
@@ -284,6 +276,25 @@ class CompiledModel:
     def predict(self, X: Any) -> Any:
         """The model's outputs for each row of ``X``: shape ``(n,)`` or ``(n, outputs)``."""
         return self.predict_function.forward(self.rows(X))
+
+
+def _rows(model: Any, X: Any, width: int) -> Any:
+    """``X`` as a float array of shape ``(n, width)``; a bad row gets the scalar model's own error."""
+    np = _numpy()
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is not None and arr.ndim == 2 and arr.shape[1] == width and arr.shape[0] > 0:
+        return arr
+    for i, row in enumerate(X):  # find the row and let the scalar path say what is wrong with it
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != width or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in row):
+            with no_grad():
+                model(list(row) if isinstance(row, (list, tuple)) else row)
+            raise ValueError(f"compile_model: row {i} must be {width} numbers, got {row!r}")
+    raise ValueError(f"compile_model: expected rows of {width} numbers, got an array of shape "
+                     f"{None if arr is None else arr.shape}")
 
 
 def _is_flat_number(label: Any) -> bool:
