@@ -455,7 +455,7 @@ def _training_steps(model: Any, task: Any, X: Sequence[Sequence[float]], optimiz
         else:
             try:
                 runner = compile_model(model, task.loss_fn, X[0], task.targets, inputs=X)
-                return CompiledSteps(runner, X, task.targets, optimizer)
+                return CompiledSteps(runner, runner.inputs, task.targets, optimizer)
             except (ImportError, CompileError, TracingError) as exc:
                 if compiled:
                     raise

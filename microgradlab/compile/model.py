@@ -74,6 +74,8 @@ class CompiledModel:
         x0 = _rows(model, [example_input], len(example_input))[0].tolist()
         if inputs is not None:
             inputs = _rows(model, inputs, len(x0))
+        #: The training rows as a float array (when given), converted once.
+        self.inputs = inputs
         labels = list(labels)
         if not labels:
             raise ValueError("compile_model: no labels")
