@@ -147,12 +147,12 @@ def test_sqrt_of_minus_zero_passes_the_rule_check():
 
 def test_nan_in_the_first_input_names_the_input_not_the_op_table():
     X = [[float("nan"), 0.5], [0.2, 0.1], [0.3, 0.9]]
-    with pytest.raises((ValueError, FloatingPointError)) as info:
+    with pytest.raises((ValueError, TypeError, FloatingPointError)) as info:
         fit(MLP(2, [4, 3], seed=0), X, [0, 1, 2], loss="cross_entropy", epochs=1, progress=False,
             compiled=True)
     message = str(info.value)
     assert "disagrees" not in message and "derivative rule" not in message
-    assert "nan" in message.lower() and ("argument 0 has nan at [0]" in message or "input" in message)
+    assert "input 0 has nan at feature 0" in message
 
 
 def test_an_op_without_an_array_rule_falls_back_with_one_line(define):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, NamedTuple
+from typing import Any, Callable, Dict, List, NamedTuple
 
 from .. import ops
 from ..ops import Constant, Factor, Primitive
@@ -10,34 +10,30 @@ from .errors import CompileError
 from .gather import _Gather
 
 
-class _ArrayMath:
-    """The math namespace ``m`` that derivative rules see on the compiled path.
+#: Array forms of the rules' own forward functions where they differ from ``array_forward``:
+#: pow's ``rule_forward`` answers +inf at 0 ** -1 for either sign of 0 (so sqrt'(-0.0) is +inf).
+_RULE_ARRAY_FORWARD: Dict[str, Callable[..., Any]] = {
+    "pow": lambda np, x, y: np.where((x == 0.0) & (y < 0.0), np.inf, np.power(x, y)),
+}
 
-    The one-argument functions are the op table's own array rules, so the
-    compiled backward uses the same formulas as the compiled forward.
-    """
+_ARRAY_MATH: List[Any] = []
 
-    def __init__(self, np: Any) -> None:
-        for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"):
-            rule = ops.get(name).array_forward
-            setattr(self, name, lambda x, rule=rule: rule(np, x))
-        self._np = np
 
-    def step(self, x: Any) -> Any:
-        return self._np.heaviside(x, 0.0)  # step(0) = 0 and step(nan) = nan: a mask at NaN is NaN
+def _ArrayMath(np: Any) -> ops.MathNamespace:
+    """The math namespace ``m`` that derivative rules see on the compiled path: the op table's array rules."""
+    if _ARRAY_MATH:
+        return _ARRAY_MATH[0]
 
-    def sign(self, x: Any) -> Any:
-        return self._np.sign(x)
+    def lift(prim: Primitive) -> Any:
+        rule = _RULE_ARRAY_FORWARD.get(prim.name, prim.array_forward)
+        if rule is None:
+            def missing(*args: Any) -> Any:
+                raise CompileError(f"compile: op {prim.name!r} has no array_forward rule")
+            return missing
+        return lambda *args: rule(np, *args)
 
-    def pow(self, x: Any, y: Any) -> Any:
-        # +inf where x is 0 (either sign) and y < 0, as SCALAR_MATH.pow: sqrt'(-0.0) is +inf too
-        np = self._np
-        return np.where((x == 0.0) & (y < 0.0), np.inf, np.power(x, y))
-
-    def xlogy(self, x: Any, y: Any) -> Any:
-        np = self._np
-        return np.where(x == 0.0, 0.0, x * np.log(y))  # 0 where x is 0, as SCALAR_MATH.xlogy
-
+    _ARRAY_MATH.append(ops.MathNamespace(lift))
+    return _ARRAY_MATH[0]
 
 
 def zero_wins(np: Any, g: Any, d: Any) -> Any:

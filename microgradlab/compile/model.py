@@ -143,8 +143,12 @@ class CompiledModel:
                 raise CompileError(
                     f"compile_model: with more than {MAX_LABELS} distinct labels the labels are passed to the "
                     f"loss as Values, and this loss does not take them: {exc}") from exc
+            rows = [0] + where if inputs is not None else [0]
+            examples = [x0] + [inputs[i].tolist() for i in where] if inputs is not None else [x0]
+            nan = [f"; input {i} has nan at feature {row.index(v)} (NaN in, NaN out)"
+                   for i, row in zip(rows, examples) for v in row if v != v][:1]
             raise CompileError(f"compile_model: the loss does not trace at a sample of each label: "
-                               f"{type(exc).__name__}: {exc}") from exc
+                               f"{type(exc).__name__}: {exc}{''.join(nan)}") from exc
         self.train_function = CompiledFunction(np, fn, traced, traced_shapes, out_shapes, params, False, fuse)
         self.arrays = ParameterArrays(np, params)
         self.train_function.arrays = self.predict_function.arrays = self.arrays
@@ -283,6 +287,8 @@ class CompiledModel:
 def _rows(model: Any, X: Any, width: int) -> Any:
     """``X`` as a float array of shape ``(n, width)``; a bad row gets the scalar model's own error."""
     np = _numpy()
+    if not isinstance(X, np.ndarray) and any(isinstance(v, Value) for row in X[:1] for v in row):
+        X = [[v.data if isinstance(v, Value) else v for v in row] for row in X]  # rows of Values: their numbers
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):

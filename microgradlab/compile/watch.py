@@ -76,7 +76,7 @@ def _watching() -> Dict[str, Any]:
 
 def _input_leaf(x: float, arg: int, i: int) -> Value:
     leaf = Value(x)
-    leaf.__class__ = subclass(Value, "watch", _watching)
+    leaf.__class__ = subclass(type(leaf), "watch", _watching)
     _names[id(leaf)] = f"input {i} of argument {arg}"
     return leaf
 
