@@ -15,6 +15,11 @@ they never add to a graph (a ``.grad`` that is a Value, after
 anything ``step()`` checks the gradients: a NaN or infinite one is a
 ``FloatingPointError`` and no parameter moves.
 
+``state_dict()`` and ``load_state_dict()`` save and restore an optimizer in
+PyTorch's layout.  Each update rule is written once, on vectors: the same
+arithmetic runs on the Parameters (``step()``) and on NumPy arrays while a
+compiled model trains (``step_arrays()``), so one optimizer object serves both.
+
 Schedulers (:class:`StepLR`, :class:`ExponentialLR`) set ``optimizer.lr`` each
 time their ``step()`` is called, once per epoch.
 

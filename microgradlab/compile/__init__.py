@@ -40,12 +40,22 @@ The tracing rule (JAX's)
 A compiled function must build **the same graph for every input**: the tape is
 recorded once, from the example inputs.  So it may not branch on the data of
 a Value.  ``if v > 0``, ``bool(v)`` and other comparisons of a Value raise
-:class:`~microgradlab.TracingError` while tracing.  What cannot be intercepted
--- reading ``v.data`` or ``float(v)`` and computing with the number -- would be
-baked into the tape as a constant; :func:`compile` therefore traces a second
-time at nearby inputs and raises :class:`~microgradlab.TracingError` when any
-constant or any part of the graph changed (``check=True``).  Write data-dependent
-choices with ops instead (``relu``, ``abs``, or a mask passed as an input).
+:class:`~microgradlab.TracingError` while tracing, and so does reading the
+number of an input or a parameter (``x.data``, ``float(x)``): it would be baked
+into the tape as a constant (see :mod:`.watch`).  A number read from an interior
+node is caught by a second trace at nearby inputs and parameters, which raises
+:class:`~microgradlab.TracingError` when any constant or any part of the graph
+changed (``check=True``).  Write data-dependent choices with ops instead
+(``relu``, ``abs``, or a mask passed as an input).
+
+The package, one job per module: :mod:`.trace` (the tracer and its printable
+program with a reference evaluator), :mod:`.watch` (reads of data while
+tracing), :mod:`.tape` (grouping and fusing), :mod:`.gather` (operand layouts),
+:mod:`.lower` (each kind of step as NumPy, and the array math namespace),
+:mod:`.check` (array rules against scalar rules), :mod:`.runtime` (running a
+tape forward and backward), :mod:`.model` (a model with its loss),
+:mod:`.params` (parameters in arrays while training) and :mod:`.training`
+(``fit``'s steps).
 
 Python control flow that does not look at data -- loops over layers, list
 comprehensions, ``if training:`` flags -- is fine: it runs once, at tracing.
@@ -70,6 +80,7 @@ from ..engine import TracingError
 from .errors import CompileError
 from .lower import GroupInfo
 from .model import MAX_LABELS, CompiledModel, compile_model
+from .params import ParameterArrays
 from .runtime import REDUCTIONS, CompiledFunction, Gradients, compile
 from .tape import Tape
 
@@ -83,6 +94,7 @@ __all__ = [
     "Tape",
     "GroupInfo",
     "TracingError",
+    "ParameterArrays",
     "MAX_LABELS",
     "REDUCTIONS",
 ]
