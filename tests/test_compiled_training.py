@@ -355,7 +355,15 @@ LOSS_LABELS = {
 
 
 def custom_loss(outputs, labels):
-    return sum((o - t) ** 2 + (o * 0.5).softplus() for o, t in zip(outputs, labels)) / len(outputs)
+    """A loss of the user's, through a user-defined op with an array rule (``test_softsign``)."""
+    return sum((o - t) ** 2 + apply("test_softsign", o * 0.5) for o, t in zip(outputs, labels)) / len(outputs)
+
+
+def softsign_defined():
+    from microgradlab import ops
+
+    return ops.define("test_softsign", lambda x: x / (1.0 + abs(x)), (lambda m, x, out: 1.0 / ((1.0 + m.abs(x)) ** 2),),
+                      array_forward=lambda np, x: x / (1.0 + np.abs(x)))
 
 
 @settings(max_examples=25, deadline=None)
@@ -369,8 +377,15 @@ def test_default_fit_matches_the_scalar_fit(loss, hidden, activation, k, n, batc
     X = rng.normal(size=(n, 3)).tolist()
     y = LOSS_LABELS[loss](outputs, rng, n)
     make = lambda: MLP(3, hidden + [outputs], activation=activation, seed=seed)  # noqa: E731
-    (_, compiled), (_, scalar) = both(make, X, y, loss=custom_loss if loss == "custom" else loss, epochs=3,
-                                      batch_size=batch, optimizer_factory=lambda m: OPTIMIZERS[opt](m.parameters()))
+    from microgradlab import ops
+
+    softsign_defined()
+    try:
+        (_, compiled), (_, scalar) = both(make, X, y, loss=custom_loss if loss == "custom" else loss, epochs=3,
+                                          batch_size=batch,
+                                          optimizer_factory=lambda m: OPTIMIZERS[opt](m.parameters()))
+    finally:
+        ops.undefine("test_softsign")
     histories_match(compiled, scalar)
 
 
