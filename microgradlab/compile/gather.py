@@ -48,6 +48,9 @@ class _Gather:
                 starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
                 extra = (order, starts, ordered[starts])
             self.segments.append((block, np.asarray(positions, dtype=np.intp), c, mode, extra))
+        # each segment's positions as a slice where they run in order (a view, not a copy, of the operand)
+        self.takes = [slice(p[0], p[0] + len(p)) if p == list(range(p[0], p[0] + len(p))) else np.asarray(p)
+                      for p in (positions for positions, _ in by_block.values())]
 
     def build(self, blocks: List[Any], full: bool = False) -> Any:
         """The operand: shape (rows, width), or (rows, 1) for one column broadcast unless ``full``."""
@@ -94,10 +97,10 @@ class _Gather:
         np = self.np
         if contrib.shape[1] != self.width:
             contrib = np.broadcast_to(contrib, (contrib.shape[0], self.width))
-        for block, positions, cols, mode, extra in self.segments:
+        for (block, positions, cols, mode, extra), take in zip(self.segments, self.takes):
             if not requires[block]:
                 continue
-            part = contrib if self.single else contrib[:, positions]
+            part = contrib if self.single else contrib[:, take]
             if reduce_batch[block] and part.shape[0] > 1:
                 part = part.sum(axis=0, keepdims=True)
             acc = grads[block]

@@ -219,8 +219,8 @@ class _MatMul(_Group):
 
         def input_grad() -> Any:
             out = np.empty((g.shape[0], self.n))
-            for positions, w in zip(shared.positions, weights):
-                out[:, positions] = zero_wins_matmul(np, g, w)
+            for take, w in zip(shared.takes, weights):
+                out[:, take] = zero_wins_matmul(np, g, w)
             return out
 
         scatter(shared, input_grad)

@@ -362,7 +362,36 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any], params: Optio
     if len({id(p) for p in chosen}) != len(chosen):
         raise ValueError("compile: a parameter appears twice in params")
     traced, out_shapes = _trace_checked([(fn, args_flat)], shapes, chosen, has_aux, check)
+    if params is None and fuse:
+        chosen = _lay_out_layers(np, traced.program, chosen)
     return CompiledFunction(np, fn, traced, shapes, out_shapes, chosen, has_aux, fuse)
+
+
+def _lay_out_layers(np: Any, program: Any, params: List[Value]) -> List[Value]:
+    """The parameters in an order that makes each fused layer's weights one contiguous run.
+
+    With that layout every weight matrix is a view of the parameter array, never
+    gathered (``nn``'s ``parameters()`` order has it already: weight tensor, then
+    bias).  The program's parameter columns are renumbered to match.
+    """
+    tape, _, _ = _build_tape(np, program, True)
+    order: List[int] = []
+    seen = set()
+    for group in tape._groups:
+        if group.kind != "matmul":
+            continue
+        for operand in group.operands[1:]:
+            for block, _, cols, _, _ in operand.segments:
+                if block == program.theta:
+                    for j in cols.tolist():
+                        if j not in seen:
+                            seen.add(j)
+                            order.append(j)
+    order += [j for j in range(len(params)) if j not in seen]
+    for k, j in enumerate(order):
+        program.loc[program.params[j]] = (program.theta, k)
+    program.params = [program.params[j] for j in order]
+    return [params[j] for j in order]
 
 
 def _trace_checked(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
