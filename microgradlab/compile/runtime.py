@@ -321,7 +321,8 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any], params: Optio
         example_inputs: The arguments for one sample, as a tuple (``(x0,)``
             for one argument): they fix the shapes, and ``fn`` is traced at them.
         params: The leaf Values to differentiate (read afresh at every call);
-            default: every :class:`~microgradlab.Parameter` in the graph.
+            default: every :class:`~microgradlab.Parameter` in the graph, laid out layer by layer
+            (each fused layer's weights one contiguous run, so they are views of the parameter array).
             Other leaves ``fn`` closes over are constants.
         has_aux: ``fn`` returns ``(loss, aux)``; gradients are of the loss.
         fuse: Fuse ``dot`` nodes that share their inputs into matrix products.
@@ -362,7 +363,7 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any], params: Optio
     if len({id(p) for p in chosen}) != len(chosen):
         raise ValueError("compile: a parameter appears twice in params")
     traced, out_shapes = _trace_checked([(fn, args_flat)], shapes, chosen, has_aux, check)
-    if params is None and fuse:
+    if params is None:  # the same order with fuse=False: f.params does not depend on fusing
         chosen = _lay_out_layers(np, traced.program, chosen)
     return CompiledFunction(np, fn, traced, shapes, out_shapes, chosen, has_aux, fuse)
 
