@@ -429,7 +429,12 @@ class LRScheduler:
 
     ``lr`` after ``k`` calls of ``step()`` is ``base_lr · factor(k)``, computed in
     closed form (no drift from repeated multiplication).  ``last_epoch`` counts
-    the calls and ``last_lr`` is the rate set last, as in PyTorch.
+    the calls and ``last_lr`` is the rate set last, as in PyTorch.  A rate that
+    decays below the smallest float becomes 0.0, as in PyTorch, and training
+    goes on with it; a step that fails (a subclass's ``factor`` raising, or
+    giving a rate that is not a finite number >= 0) changes nothing.
+    ``state_dict()`` / ``load_state_dict()`` save and restore the schedule's
+    position, as PyTorch's do.
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -444,9 +449,39 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate."""
-        self.last_epoch += 1
-        self.optimizer.lr = self.last_lr = self.base_lr * self.factor(self.last_epoch)
+        """Advance one epoch and set the optimizer's learning rate (all or nothing)."""
+        epoch = self.last_epoch + 1
+        try:
+            lr = self.base_lr * self.factor(epoch)
+        except OverflowError:
+            lr = math.inf
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0.0 <= lr < math.inf:
+            raise ValueError(f"{type(self).__name__}: epoch {epoch} gives the learning rate {lr!r}; "
+                             f"it must be a finite number >= 0")
+        lr = float(lr)
+        if lr > 0.0:
+            self.optimizer.lr = lr
+        else:  # underflow: PyTorch's schedules reach 0.0, which the optimizer's constructor refuses
+            self.optimizer._lr = 0.0
+        self.last_epoch, self.last_lr = epoch, lr
+
+    def state_dict(self) -> Dict[str, Any]:
+        """The schedule's state (JSON values): its settings and position, everything but the optimizer."""
+        return {key: value for key, value in vars(self).items() if key != "optimizer"}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the keys must match and the values be finite numbers, else nothing changes."""
+        own = self.state_dict()
+        if not isinstance(state, Mapping) or set(state) != set(own):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the keys {sorted(own)}, "
+                             f"got {sorted(state) if isinstance(state, Mapping) else state!r}")
+        for key, value in state.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or value < 0 or (isinstance(own[key], int) and value != int(value)):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {key} must be a finite number >= 0"
+                                 f"{' (an integer)' if isinstance(own[key], int) else ''}, got {value!r}")
+        for key, value in state.items():
+            setattr(self, key, type(own[key])(value))
 
 
 class StepLR(LRScheduler):

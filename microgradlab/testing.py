@@ -695,3 +695,4 @@ def load_profile(environ: Optional[Mapping[str, str]] = None) -> str:
                          f"use one of {', '.join(sorted(PROFILES))} or register it first") from None
     settings.load_profile(name)
     return name
+from .engine_check import EngineReport, assert_engine_correct, check_engine  # noqa: E402  (grading engines)
