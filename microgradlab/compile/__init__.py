@@ -52,7 +52,8 @@ The package, one job per module: :mod:`.trace` (the tracer and its printable
 program with a reference evaluator), :mod:`.watch` (reads of data while
 tracing), :mod:`.tape` (grouping and fusing), :mod:`.gather` (operand layouts),
 :mod:`.lower` (each kind of step as NumPy, and the array math namespace),
-:mod:`.check` (array rules against scalar rules), :mod:`.runtime` (running a
+:mod:`.check` (array rules against scalar rules), :mod:`.explain` (a non-finite result
+replayed on the scalar engine), :mod:`.runtime` (running a
 tape forward and backward), :mod:`.model` (a model with its loss),
 :mod:`.params` (parameters in arrays while training) and :mod:`.training`
 (``fit``'s steps).

@@ -6,13 +6,14 @@ import math
 import operator
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ..engine import TracingError, Value, enable_grad
+from ..engine import TracingError, Value
 from .check import _check_rules
 from .errors import _numpy
 from .gather import _Gather
 from .lower import GroupInfo, _ArrayMath
 from .shapes import _flatten, _nest, _number, _shape
-from .tape import _build_tape
+from .explain import replay
+from .tape import _build_tape, _lay_out_layers
 from .params import ParameterArrays
 from .trace import Piece, _explain_difference, _moved, _nearby, _trace, _Traced
 
@@ -277,33 +278,6 @@ class CompiledFunction:
         return f"CompiledFunction({getattr(self._fn, '__name__', 'fn')}, {self.tape!r})"
 
 
-def replay(where: str, samples: Sequence[Tuple[int, Sequence[Any], Callable[[], Any]]], params: Sequence[Value],
-           backward: bool) -> None:
-    """Run samples on the scalar engine (forward, and backward with ``backward``); raise its first error.
-
-    NumPy answers inf or nan where the scalar rules raise (log(0), x / 0); the
-    scalar engine says which op failed and why, and the message names the
-    sample (and a NaN among its inputs).  If nothing raises, the non-finite
-    numbers are what the scalar engine computes too.  No ``.grad`` changes.
-    """
-    np = _numpy()
-    for b, inputs, run in samples:
-        saved = [(p, p.grad) for p in params]
-        try:
-            with enable_grad():
-                root = run()
-                if backward and isinstance(root, Value):
-                    root.backward()
-        except (ArithmeticError, ValueError) as exc:
-            nan = [f"argument {a} has nan at {np.argwhere(np.isnan(x)).tolist()[0]}"
-                   for a, x in enumerate(map(np.asarray, inputs)) if np.isnan(x).any()]
-            note = f" ({'; '.join(nan)}: NaN in, NaN out)" if nan else ""
-            raise type(exc)(f"{where}, sample {b} of the batch{note}: {exc}") from exc
-        finally:
-            for p, g in saved:
-                p.grad = g
-
-
 def _add_to_grads(params: Sequence[Value], grads: List[float]) -> None:
     for p, g in zip(params, grads):
         p.grad += g
@@ -366,33 +340,6 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any], params: Optio
     if params is None:  # the same order with fuse=False: f.params does not depend on fusing
         chosen = _lay_out_layers(np, traced.program, chosen)
     return CompiledFunction(np, fn, traced, shapes, out_shapes, chosen, has_aux, fuse)
-
-
-def _lay_out_layers(np: Any, program: Any, params: List[Value]) -> List[Value]:
-    """The parameters in an order that makes each fused layer's weights one contiguous run.
-
-    With that layout every weight matrix is a view of the parameter array, never
-    gathered (``nn``'s ``parameters()`` order has it already: weight tensor, then
-    bias).  The program's parameter columns are renumbered to match.
-    """
-    tape, _, _ = _build_tape(np, program, True)
-    order: List[int] = []
-    seen = set()
-    for group in tape._groups:
-        if group.kind != "matmul":
-            continue
-        for operand in group.operands[1:]:
-            for block, _, cols, _, _ in operand.segments:
-                if block == program.theta:
-                    for j in cols.tolist():
-                        if j not in seen:
-                            seen.add(j)
-                            order.append(j)
-    order += [j for j in range(len(params)) if j not in seen]
-    for k, j in enumerate(order):
-        program.loc[program.params[j]] = (program.theta, k)
-    program.params = [program.params[j] for j in order]
-    return [params[j] for j in order]
 
 
 def _trace_checked(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
+from ..engine import Value
 from ..ops import Primitive
 from .gather import _Gather
 from .lower import _Dot, _Group, _Map, _MatMul, _Reduce
@@ -102,3 +103,29 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
             groups.append(group)
     return Tape(groups, len(program.instrs), len(program.params)), widths, bdep
 
+
+def _lay_out_layers(np: Any, program: _Program, params: List[Value]) -> List[Value]:
+    """The parameters in an order that makes each fused layer's weights one contiguous run.
+
+    With that layout every weight matrix is a view of the parameter array, never
+    gathered (``nn``'s ``parameters()`` order has it already: weight tensor, then
+    bias).  The program's parameter columns are renumbered to match.
+    """
+    tape, _, _ = _build_tape(np, program, True)
+    order: List[int] = []
+    seen = set()
+    for group in tape._groups:
+        if group.kind != "matmul":
+            continue
+        for operand in group.operands[1:]:
+            for block, _, cols, _, _ in operand.segments:
+                if block == program.theta:
+                    for j in cols.tolist():
+                        if j not in seen:
+                            seen.add(j)
+                            order.append(j)
+    order += [j for j in range(len(params)) if j not in seen]
+    for k, j in enumerate(order):
+        program.loc[program.params[j]] = (program.theta, k)
+    program.params = [program.params[j] for j in order]
+    return [params[j] for j in order]
