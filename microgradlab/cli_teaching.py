@@ -39,7 +39,7 @@ def add_animate_command(subparsers: argparse._SubParsersAction) -> None:
 
 def run_animate(args: argparse.Namespace) -> int:
     from .animate import animate
-    from .cli import ENVIRONMENT_ERROR, CommandError, evaluate_expression
+    from .cli import CommandError, evaluate_expression
 
     try:
         out, _ = evaluate_expression(args.expression, args.at)
@@ -49,7 +49,7 @@ def run_animate(args: argparse.Namespace) -> int:
     try:
         movie.save(args.output)
     except OSError as exc:
-        raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}", ENVIRONMENT_ERROR) from None
+        raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(f"wrote {args.output}: {movie.n_forward} forward and {movie.n_backward} backward frames")
     return 0
 

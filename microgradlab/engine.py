@@ -240,7 +240,7 @@ class Value:
             return (_rebuild_leaf, (type(self),) + state)
         if self._prim is None:
             raise TypeError("a hand-written node (Value(data, _children, _op)) cannot be pickled")
-        return (_rebuild_node, (self._prim.name, self._kind % CHECKED, self._a, self._b) + state)
+        return (_rebuild_node, (self._prim.name, self._kind % CHECKED, self._a, getattr(self, "_b", None)) + state)
 
     # The fast backward rules of a node; each node class binds its own (nodes.py).
     def _vjp(self, g: float) -> None:  # pragma: no cover - leaves never run it

@@ -30,7 +30,7 @@ def test_animate_mistakes_are_one_line(tmp_path, capsys):
         assert status == 2 and err.startswith("microgradlab: error: ") and message in err
         assert err.count("\n") == 1
     status, _, err = run(["animate", "x * 2", "--at", "x=1", "-o", str(tmp_path / "no" / "a.html")], capsys)
-    assert status == 1 and "cannot write" in err
+    assert status == 2 and "cannot write" in err  # every error is exit 2 (issue 14)
 
 
 ENGINE = textwrap.dedent('''
