@@ -27,11 +27,11 @@ import tempfile
 import textwrap
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NoReturn, Optional, Sequence, Tuple, Union
 
-from .datasets import load_digits, make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split
+from .datasets import load_digits, load_fashion_mnist, make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split
 from .datasets.csv import CSVError, CSVTable, encode_labels, label_key, read_csv, suggest
 from .datasets.scaling import SCALINGS, Scaling
 from .engine import Value, no_grad
@@ -261,6 +261,7 @@ class _Dataset:
     make: Callable[[int], Tuple[Rows, List[int]]]
     description: str
     epochs: int = 100
+    recipe: Dict[str, Any] = field(default_factory=dict)  # options used where the command line gives none
 
 
 def _seeded(make: Callable[..., Tuple[Rows, List[int]]], **options: Any) -> Callable[[int], Tuple[Rows, List[int]]]:
@@ -280,7 +281,23 @@ DATASETS: Dict[str, _Dataset] = {
                       "300 points in 3 Gaussian blobs"),
     "digits": _Dataset(lambda seed: load_digits(scale=True),
                        "1797 8x8 handwritten digits, 64 pixels scaled to [0, 1]", epochs=15),
+    "fashion-mnist": _Dataset(lambda seed: load_fashion_mnist(), "the 60,000 Fashion-MNIST training images, "
+                              "784 pixels in [0, 1] (Debian's dataset-fashion-mnist); the seeds' recipe: hidden "
+                              "32,32, sgd lr 0.02 momentum 0.9, batches of 100, 5 epochs", epochs=5,
+                              recipe={"hidden": [32, 32], "lr": 0.02, "momentum": 0.9, "batch_size": 100}),
 }
+
+
+def _apply_recipe(args: argparse.Namespace) -> None:
+    """Options a built-in data set's recipe sets, where the command line left the default."""
+    if args.csv is not None:
+        return
+    defaults = argparse.ArgumentParser()
+    _add_training_arguments(defaults)
+    default = defaults.parse_args(["--dataset", args.dataset])
+    for name, value in DATASETS[args.dataset].recipe.items():
+        if getattr(args, name) == getattr(default, name):
+            setattr(args, name, value)
 
 
 def _read_table(path: str, **options: Any) -> CSVTable:
@@ -503,6 +520,7 @@ def _optimizer(args: argparse.Namespace, model: MLP) -> Optimizer:
 
 def _train(args: argparse.Namespace) -> _Run:
     """Train as ``args`` (the train command's arguments) say, printing what happens; return the run."""
+    _apply_recipe(args)
     data = _training_data(args)
     n_classes = len(data.classes)
     loss = _loss(args.loss, n_classes)
