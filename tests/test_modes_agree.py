@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,9 +39,42 @@ def gradients(f, point, mode):
         return type(exc).__name__
 
 
-def assert_modes_agree(f, point):
+def compiled_gradients(f, point):
+    """The compiled path's gradient at ``point`` (a batch of one), or None where it cannot compile ``f``."""
+    np = pytest.importorskip("numpy")
+    from microgradlab.compile import CompileError, compile
+
+    try:
+        with np.errstate(all="ignore"):
+            program = compile(f, tuple(point), check=False)
+            result = program.value_and_grad(*[np.array([x]) for x in point], reduction="none", wrt_inputs=True)
+    except (CompileError, ArithmeticError, ValueError):  # an error at a point is the scalar engine's to name
+        return None
+    return [float(g[0]) for g in result.inputs]
+
+
+def close_with_the_same_pattern(got, want):
+    """Within 1e-12 relative, and NaN, ±inf and exact zeros exactly where the scalar engine has them.
+
+    NumPy's and the math module's exp, sin ... may differ by an ulp, which a
+    derivative near a zero (cos near π/2) turns into a larger relative error:
+    an absolute 1e-14 is allowed there.
+    """
+    for g, w in zip(got, [float(w) for w in want]):
+        if math.isnan(w) or math.isinf(w) or w == 0.0:
+            assert repr(abs(g)) == repr(abs(w)) and (math.isnan(w) or math.copysign(1, g) == math.copysign(1, w)
+                                                    or w == 0.0), (got, want)
+        else:
+            assert math.isclose(g, w, rel_tol=1e-12, abs_tol=1e-14), (got, want)
+
+
+def assert_modes_agree(f, point, compiled=True):
     results = {mode: gradients(f, point, mode) for mode in MODES}
     assert results["plain"] == results["create_graph"] == results["nested grad"], (point, results)
+    if compiled and isinstance(results["plain"], list):
+        got = compiled_gradients(f, point)
+        if got is not None:
+            close_with_the_same_pattern(got, results["plain"])
 
 
 @settings(max_examples=EXAMPLES)
