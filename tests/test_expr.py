@@ -97,7 +97,7 @@ def test_a_user_defined_op_is_callable_by_name():
         out.backward()
         assert (out.data, x.grad) == (9.0, 12.0)
     finally:
-        del ops.PRIMITIVES[name]
+        ops.undefine(name)
 
 
 def test_never_runs_code(monkeypatch):
