@@ -29,6 +29,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout, uninstalled too
 from _harness import run_worker  # noqa: E402  (this folder: the fresh-process runner)
 
 OURS = "microgradlab"
@@ -261,7 +262,9 @@ ROWS = [
     ("w3", "W3 MLP 64→32→10, fwd+bwd+zero", "µs/sample", 40.0, "≥ 40×"),
     ("memory", "Memory holding the W1 graph", "bytes/node", 6.0, "≥ 6× (≤ ⅙)"),
 ]
-WORKLOADS = ["w1", "w2", "w3", "memory"]
+# PyPy has no tracemalloc: there the memory row is left out.
+HAS_TRACEMALLOC = importlib.util.find_spec("_tracemalloc") is not None
+WORKLOADS = ["w1", "w2", "w3"] + (["memory"] if HAS_TRACEMALLOC else [])
 
 
 def spawn(lib: str, workload: str, quick: bool, mlp_form: str) -> Dict[str, Any]:
@@ -297,6 +300,8 @@ def tabulate(samples: Dict[str, Dict[str, List[float]]]) -> Tuple[str, List[Dict
     ]
     rows = []
     for key, label, unit, goal, goal_text in ROWS:
+        if not samples[key][OURS]:
+            continue
         ours = statistics.median(samples[key][OURS])
         theirs = statistics.median(samples[key][THEIRS])
         ratio = theirs / ours
@@ -309,7 +314,7 @@ def tabulate(samples: Dict[str, Dict[str, List[float]]]) -> Tuple[str, List[Dict
 
 
 def notes(repeats: int, quick: bool, forms: Dict[str, str], rows: List[Dict[str, Any]]) -> List[str]:
-    theirs_memory = next(row[THEIRS] for row in rows if row["key"] == "memory")
+    theirs_memory = next((row[THEIRS] for row in rows if row["key"] == "memory"), None)
     size = quick  # index into the (full, quick) sizes
     text = [
         f"Medians of {repeats} repeat(s); every measurement in a fresh process, libraries interleaved; "
@@ -325,7 +330,8 @@ def notes(repeats: int, quick: bool, forms: Dict[str, str], rows: List[Dict[str,
         "sum of squared errors against a one-hot target for W3.",
         "Memory: tracemalloc, current bytes while holding the W1 graph ÷ op nodes (micrograd's wrapped "
         f"constants included: wrapping them is its natural form, so it holds two Values per op node, "
-        f"{theirs_memory / 2:,.0f} bytes per Value).",
+        f"{theirs_memory / 2:,.0f} bytes per Value)." if theirs_memory is not None else
+        "Memory: not measured (this interpreter has no tracemalloc).",
         f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.system()} "
         f"{platform.machine()}, {os.cpu_count()} cores.",
     ]
