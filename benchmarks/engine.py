@@ -89,7 +89,7 @@ class Library:
         if self.mlp_form == "nn.MLP":
             from microgradlab import nn, zero_grad
 
-            model = nn.MLP(nin, sizes, activation="relu", output_activation=None, seed=SEED)
+            model = nn.MLP(nin, sizes, activation="relu", output_activation=None, init="uniform", seed=SEED)
             params = model.parameters()  # taken once, as an optimizer holds them
 
             def forward(x: Sequence[float]) -> List[Any]:

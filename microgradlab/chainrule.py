@@ -143,10 +143,12 @@ def local_derivatives(node: Value) -> List[Tuple[Value, float, str]]:
     if node.op is None:
         raise TypeError(f"explain: a hand-written node (Value(data, _children, _op)) has no op-table rule: {node!r}")
     formula = node.op.formula or ("",)
-    if node.op.name == "dot":  # backward's order: w_0, x_0, w_1, x_1, ..., then the bias
+    if node.op.pairs:  # backward's order: w_0, x_0, w_1, x_1, ..., then the bias (input 1)
         texts = [t for w, x in zip(node._a, node._b)
                  for t, v in ((formula[0], w), (formula[-1], x)) if isinstance(v, Value)]
-        texts += ["d/db (w · x + b) = 1"] * (len(node._a) > len(node._b) and isinstance(node._a[-1], Value))
+        weighted_sum = getattr(node.op.partials[0], "index", None) == 1  # dot: d/dw_i = x_i
+        bias = "d/db (w · x + b) = 1" if weighted_sum else f"{formula[0]}, with x = 1 (a bias)"
+        texts += [bias] * (len(node._a) > len(node._b) and isinstance(node._a[-1], Value))
     else:
         inputs = node.inputs
         texts = list(formula) if len(formula) == len(inputs) else [formula[0]] * len(inputs)
@@ -228,7 +230,7 @@ def _source(node: Value, names: Dict[int, str]) -> str:
     def text(items: Sequence[Any]) -> List[str]:
         return [names[id(v)] if isinstance(v, Value) else repr(v) for v in items]
 
-    if node.op.name == "dot":  # two slots: the weights (and bias) and the inputs
+    if node.op.pairs:  # two slots: the weights (and bias) and the inputs
         return node.op.format(", ".join(text(node._a)), ", ".join(text(node._b)))
     if node.op.arity == 0:
         return node.op.format(", ".join(text(node.inputs)))

@@ -163,7 +163,7 @@ class Value:
             return (self._a,)
         if prim.arity == 2:
             return (self._a, self._b)
-        if prim.name != "dot":
+        if not prim.pairs:
             return self._a
         # Weights then inputs; a bias is the weight of a constant input 1.
         return self._a + self._b + ((1.0,) if len(self._a) > len(self._b) else ())
@@ -414,17 +414,18 @@ def local_derivatives(node: Value, m: Any = SCALAR_MATH) -> List[Tuple[Value, An
         return v.data if plain and isinstance(v, Value) else v
 
     out = node.data if plain else node
-    if prim.name == "dot":
+    partials = prim.partials
+    if prim.pairs:  # w_0, x_0, w_1, x_1, ..., then the bias (the weight of a constant input 1)
+        dw, dx = partials
         pairs = []
         for w, x in zip(node._a, node._b):
             if isinstance(w, Value):
-                pairs.append((w, arg(x)))
+                pairs.append((w, dw(m, arg(w), arg(x), out)))
             if isinstance(x, Value):
-                pairs.append((x, arg(w)))
+                pairs.append((x, dx(m, arg(w), arg(x), out)))
         if len(node._a) > len(node._b) and isinstance(node._a[-1], Value):
-            pairs.append((node._a[-1], 1.0))
+            pairs.append((node._a[-1], dw(m, arg(node._a[-1]), 1.0, out)))
         return pairs
-    partials = prim.partials
     if prim.arity == 0:
         return [(v, partials[0](m, arg(v), out)) for v in node._a if isinstance(v, Value)]
     args = [arg(v) for v in node.inputs]

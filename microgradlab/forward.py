@@ -192,10 +192,11 @@ def local_partials(node: Value, m: Any, rep: Callable[[Value], Any]) -> List[Tup
     inputs = node.inputs
     args = [rep(v) if isinstance(v, Value) else v for v in inputs]
     out = rep(node)
-    if prim.name == "dot":  # each partial is the other factor (ops.Factor); a bias's input is 1
+    if prim.pairs:  # two argument groups: weights then inputs; a last extra weight is a bias, its input 1
         n, n_weights = len(node._b), len(node._a)
-        ws, xs = args[:n_weights], args[n_weights:n_weights + n]
-        partials = xs + [1.0] * (n_weights - n) + ws[:n]
+        ws, xs = args[:n_weights], args[n_weights:n_weights + n] + [1.0] * (n_weights - n)
+        dw, dx = prim.partials
+        partials = [dw(m, w, x, out) for w, x in zip(ws, xs)] + [dx(m, w, x, out) for w, x in zip(ws, xs[:n])]
         return [(v, d) for v, d in zip(inputs, partials) if isinstance(v, Value)]
     if prim.arity == 0:
         return [(v, prim.partials[0](m, a, out)) for v, a in zip(inputs, args) if isinstance(v, Value)]

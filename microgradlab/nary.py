@@ -111,10 +111,16 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand], bias: Optional[Operand] = 
     >>> dot(w, [2.0, 3.0], b).data
     -1.75
     """
+    return _pair_node(_DOT, ws, xs, bias, "dot")
+
+
+def _pair_node(prim: Primitive, ws: Iterable[Operand], xs: Iterable[Operand], bias: Optional[Operand],
+               where: str) -> Value:
+    """One node of an n-ary op over pairs (``dot``, or a user's op with two argument groups)."""
     if xs.__class__ is not tuple:
-        xs = tuple(xs) if xs.__class__ is list else _items(xs, "dot")[0]
+        xs = tuple(xs) if xs.__class__ is list else _items(xs, where)[0]
     if ws.__class__ is not tuple and ws.__class__ is not list:
-        ws = _items(ws, "dot")[0]
+        ws = _items(ws, where)[0]
     if bias is None:
         ws = ws if ws.__class__ is tuple else tuple(ws)
         n_weights = len(ws)
@@ -122,31 +128,36 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand], bias: Optional[Operand] = 
         ws = (*ws, bias)
         n_weights = len(ws) - 1
     if n_weights != len(xs):
-        raise ValueError(f"dot: lengths differ: {n_weights} weights and {len(xs)} inputs")
+        raise ValueError(f"{where}: lengths differ: {n_weights} weights and {len(xs)} inputs")
     try:  # fast path: Values times Values or times floats
         wd = [w.data for w in ws]
         if xs and xs[0].__class__ is float:  # a Value further on makes the sum a Value: caught below
             xd, kind = xs, MANY
         else:
             xd, kind = [x.data for x in xs], MANY_AB
-        out = _DOT.forward(wd, xd)
+        out = prim.forward(wd, xd)
     except (AttributeError, TypeError):
         out = None
+    except (ArithmeticError, ValueError) as exc:
+        raise fail(prim, wd + list(xd), exc) from None
     if out.__class__ is not float:  # a mix, ints, numbers of other types: check each
-        ws, wd, w_what = _items(ws, "dot")
-        xs, xd, x_what = _items(xs, "dot")
-        out = float(_DOT.forward(wd, xd))
-        kind = _DOT_KINDS.get((w_what, x_what), MIXED)
-    node = _new(_DOT_CLASSES[kind])
+        ws, wd, w_what = _items(ws, where)
+        xs, xd, x_what = _items(xs, where)
+        try:
+            out = float(prim.forward(wd, xd))
+        except (ArithmeticError, ValueError) as exc:
+            raise fail(prim, wd + xd, exc) from None
+        kind = _PAIR_KINDS.get((w_what, x_what), MIXED)
+    node = _new((prim.node_classes or _classes(prim))[kind])
     node.data = out
     node.grad = 0.0
     node._a = ws
     node._b = xs
-    return finish(node, _DOT, list(wd) + list(xd)) if _mode() else node
+    return finish(node, prim, list(wd) + list(xd)) if _mode() else node
 
 
 # (what the weights are, what the inputs are) -> node kind; see _items
-_DOT_KINDS = {(1, 0): MANY, (1, 1): MANY_AB, (0, 1): MANY_B}
+_PAIR_KINDS = {(1, 0): MANY, (1, 1): MANY_AB, (0, 1): MANY_B}
 
 
 def apply(op: Union[str, Primitive], *args: Operand) -> Value:
@@ -159,8 +170,10 @@ def apply(op: Union[str, Primitive], *args: Operand) -> Value:
     if not isinstance(prim, Primitive):
         raise TypeError(f"apply: expected an op name or an ops.Primitive, got {op!r}")
     if prim.arity == 0:
-        if prim.name == "dot":
-            return dot(*args)
+        if prim.pairs:
+            if not 2 <= len(args) <= 3:
+                raise TypeError(f"{prim.name} takes weights, inputs and an optional bias, got {len(args)} arguments")
+            return _pair_node(prim, *args[:2], args[2] if len(args) == 3 else None, prim.name)
         if len(args) != 1:
             raise TypeError(f"{prim.name} takes one iterable of inputs, got {len(args)} arguments")
         return _reduce(prim, args[0])
@@ -198,9 +211,6 @@ _APPLIERS: Dict[str, tuple] = {}  # name -> (primitive, method, reflected method
 _RULE_APPLIERS: Dict[str, tuple] = {}  # the same with each op's IEEE rule, for VALUE_MATH
 
 _SUM, _DOT, _LOGSUMEXP = ops.get("sum"), ops.get("dot"), ops.get("logsumexp")
-if [getattr(d, "index", None) for d in _DOT.partials] != [1, 0]:  # nodes._vjp_dot relies on it
-    raise ImportError("the op table's dot must have mul's partials, (Factor(1), Factor(0))")
-_DOT_CLASSES = _classes(_DOT)
 
 
 # --- the math namespace for Values: derivative rules under create_graph ----------
@@ -217,8 +227,8 @@ def _lift(prim: Primitive) -> Callable[..., Any]:
     forward = prim.in_rules
     masks = all(isinstance(d, Constant) and d.value == 0.0 for d in prim.partials)
     if prim.arity == 0:
-        if prim.name == "dot":
-            return dot
+        if prim.pairs:
+            return lambda ws, xs, bias=None: _pair_node(prim, ws, xs, bias, prim.name)
         return lambda items: _reduce(prim, items, forward=forward)
 
     def fn(*args: Any) -> Any:

@@ -34,14 +34,14 @@ __all__ = ["node_classes", "LAYOUTS"]
 
 # The kinds each arity of primitive can have.
 LAYOUTS = {1: (ONE_A,), 2: (ONE_A, ONE_B, BOTH), 0: (MANY, MIXED)}
-DOT_LAYOUTS = (MANY, MANY_AB, MANY_B, MIXED)
+PAIR_LAYOUTS = (MANY, MANY_AB, MANY_B, MIXED)  # n-ary ops over pairs (dot): weights, inputs
 
 
 def node_classes(prim: Primitive, base: type) -> Tuple[Optional[type], ...]:
     """The subclasses of ``base`` for results of ``prim``, indexed by kind (cached on the entry)."""
     classes = prim.node_classes
     if classes is None or classes[0] is not base:
-        kinds = DOT_LAYOUTS if prim.name == "dot" else LAYOUTS[prim.arity]
+        kinds = PAIR_LAYOUTS if prim.pairs else LAYOUTS[prim.arity]
         made = [base] + [None] * MIXED
         for kind in kinds:
             checked = CHECKED if _may_raise(prim, kind) else 0
@@ -66,8 +66,10 @@ def _may_raise(prim: Primitive, kind: int) -> bool:
 
 def _rule(prim: Primitive, kind: int) -> Tuple[Callable[..., None], Callable[..., None]]:
     """``(plain rule(node, g), graph rule(node, g, m))`` for nodes of ``prim`` of one kind."""
-    if prim.name == "dot":
-        return _dot_plain, _dot_graph
+    if prim.pairs:
+        if [getattr(d, "index", None) for d in prim.partials] == [1, 0]:  # mul's partials: dot, call-free
+            return _dot_plain, _dot_graph
+        return _pair_rules(prim)
     if kind >= MANY:
         return _reduce_rules(prim, kind)
     const = [d.value if isinstance(d, Constant) else None for d in prim.partials]
@@ -145,6 +147,34 @@ def _reduce_rules(prim: Primitive, kind: int) -> Tuple[Callable[..., None], Call
     def graph(node: Any, g: Any, m: Any) -> None:
         for v in values(node):
             v.grad += m.zmul(g, constant if constant is not None else d(m, v, node))
+
+    return plain, graph
+
+
+def _pair_rules(prim: Primitive) -> Tuple[Callable[..., None], Callable[..., None]]:
+    # An n-ary op over pairs with partials of its own: the reference order (w_i, x_i, ..., bias).
+    dw, dx = prim.partials
+
+    def plain(node: Any, g: float) -> None:
+        out = node.data
+        for w, x in zip(node._a, node._b):
+            w_is_value, x_is_value = w.__class__ is not float, x.__class__ is not float
+            wd, xd = w.data if w_is_value else w, x.data if x_is_value else x
+            if w_is_value:
+                w.grad += g * dw(SCALAR_MATH, wd, xd, out)
+            if x_is_value:
+                x.grad += g * dx(SCALAR_MATH, wd, xd, out)
+        if len(node._a) > len(node._b) and node._a[-1].__class__ is not float:
+            node._a[-1].grad += g * dw(SCALAR_MATH, node._a[-1].data, 1.0, out)
+
+    def graph(node: Any, g: Any, m: Any) -> None:
+        for w, x in zip(node._a, node._b):
+            if w.__class__ is not float:
+                w.grad += m.zmul(g, dw(m, w, x, node))
+            if x.__class__ is not float:
+                x.grad += m.zmul(g, dx(m, w, x, node))
+        if len(node._a) > len(node._b) and node._a[-1].__class__ is not float:
+            node._a[-1].grad += m.zmul(g, dw(m, node._a[-1], 1.0, node))
 
     return plain, graph
 

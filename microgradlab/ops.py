@@ -114,6 +114,15 @@ class Primitive:
         """The scalar rule as derivative rules use it: IEEE results (``inf``) where ``forward`` raises."""
         return self.rule_forward or self.forward
 
+    @property
+    def pairs(self) -> bool:
+        """An n-ary op over pairs ``(w_i, x_i)`` (two argument groups, like ``dot``).
+
+        Its forward rule takes the two lists; a last extra item of the first
+        group pairs with the constant 1 (a bias).
+        """
+        return self.arity == 0 and len(self.partials) == 2
+
     def format(self, *args: str) -> str:
         """Source text of an application to already-formatted arguments."""
         return self.template.format(*args)
@@ -201,9 +210,9 @@ def define(
         raise ValueError(f"define: {name!r} needs one partial per input (1 or 2 inputs), got {len(partials)}")
     if arity != 0 and len(partials) != n:
         raise ValueError(f"define: {name!r} has {n} inputs but {len(partials)} partials")
-    if arity == 0 and len(partials) != 1 and name != "dot":
-        raise ValueError(f"define: the n-ary op {name!r} needs one elementwise partial d(m, x_i, out), "
-                         f"got {len(partials)}")
+    if arity == 0 and len(partials) not in (1, 2):
+        raise ValueError(f"define: the n-ary op {name!r} needs one elementwise partial d(m, x_i, out), or two "
+                         f"for pairs d(m, w_i, x_i, out), got {len(partials)}")
     formula = (formula,) if isinstance(formula, str) else tuple(formula)
     if formula and len(formula) != len(partials):
         raise ValueError(f"define: {name!r} has {len(partials)} partials but {len(formula)} formulas")

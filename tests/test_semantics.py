@@ -284,7 +284,7 @@ def test_bad_arguments_name_the_entry_point(call, message):
 
 def test_the_three_math_namespaces_offer_the_same_names_from_the_table(define):
     np = pytest.importorskip("numpy")
-    from microgradlab.compile import _ArrayMath
+    from microgradlab.compile.lower import _ArrayMath
 
     array_math = _ArrayMath(np)
     assert SCALAR_MATH.names() == VALUE_MATH.names() == array_math.names() == sorted(ops.PRIMITIVES)
@@ -299,3 +299,24 @@ def test_the_three_math_namespaces_offer_the_same_names_from_the_table(define):
     apply("twice_softsign", x).backward(create_graph=True)
     assert x.grad.data == pytest.approx(2.0 / 1.5 ** 2, rel=1e-15)
     assert [d for _, d in local_derivatives(apply("twice_softsign", Value(0.5)))] == [pytest.approx(2.0 / 1.5 ** 2)]
+
+
+def test_a_users_op_over_pairs_works_end_to_end_like_dot(define):
+    from microgradlab import gradcheck, gradgradcheck
+
+    # Σ w_i x_i² (+ b): two argument groups, partials of its own (dot's are the other factor)
+    define("wsq", lambda ws, xs: sum(w * x * x for w, x in zip(ws, xs)) + (ws[-1] if len(ws) > len(xs) else 0.0),
+           (lambda m, w, x, out: x * x, lambda m, w, x, out: 2.0 * w * x), arity=0,
+           array_forward=None)
+    f = lambda w0, w1, x0, x1, b: apply("wsq", [w0, w1], [x0, x1], b) * x0  # noqa: E731
+    assert gradcheck(f, [0.5, -1.5, 2.0, 0.25, 0.75])
+    assert gradgradcheck(f, [0.5, -1.5, 2.0, 0.25, 0.75])
+    w, x = Value(3.0), Value(2.0)
+    node = apply("wsq", [w], [x])
+    assert [d for _, d in local_derivatives(node)] == [4.0, 12.0]
+    assert node.inputs == (w, x)
+    np = pytest.importorskip("numpy")  # noqa: F841
+    from microgradlab.compile import CompileError, compile
+
+    with pytest.raises(CompileError, match="'wsq' over pairs has no compiled rule"):
+        compile(lambda a: apply("wsq", [a], [a]), (1.0,))

@@ -59,7 +59,7 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
             prim, args, _ = instr
             if prim.arity:
                 key: Any = ("map", prim.name)
-            elif prim.name == "dot":
+            elif prim.pairs:  # a weighted sum (trace.py lets no other op over pairs through)
                 n = len(args) // 2
                 ws, xs = args[:n], args[n:]
                 if fuse and not any(is_bdep[w] for w in ws):

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tu
 
 from ..engine import Value, enable_grad, tracing, walk
 from ..ops import Primitive
+from .errors import CompileError
 from .shapes import _flatten, _nest, _number, _shape
 from .watch import _input_leaf, watch_reads
 
@@ -125,7 +126,7 @@ class _Program:
             xs = [values[a] for a in args]
             if prim.arity:
                 values[reg] = prim.forward(*xs)
-            elif prim.name == "dot":
+            elif prim.pairs:
                 n = len(xs) // 2
                 values[reg] = prim.forward(xs[:n], xs[n:])
             else:
@@ -155,10 +156,13 @@ def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Valu
             reg_of[key] = program.const(node.data)
             closed_over.append(node)
             continue
+        if op.pairs and [getattr(d, "index", None) for d in op.partials] != [1, 0]:
+            raise CompileError(f"compile: the op {op.name!r} over pairs has no compiled rule (only weighted "
+                               "sums like dot, whose partials are the other factor, are lowered to matrix products)")
         inputs = node.inputs
         args = tuple(reg_of[id(v)] if isinstance(v, Value) else program.const(v) for v in inputs)
         # each node's own inputs, for the rule checker (which checks elementwise ops and reductions)
-        at = () if op.name == "dot" else tuple(v.data if isinstance(v, Value) else v for v in inputs)
+        at = () if op.pairs else tuple(v.data if isinstance(v, Value) else v for v in inputs)
         reg_of[key] = program.apply(op, args, node.data, at)
     outputs = [reg_of[id(r)] if isinstance(r, Value) else program.const(r) for r in roots]
     return outputs, closed_over
