@@ -104,6 +104,13 @@ class CompileError(TypeError):
     """A function or primitive that cannot be compiled (the message says what is missing)."""
 
 
+def _as_array(np: Any, X: Any) -> Any:
+    """Rows of numbers (or of Values, read through .data) as one float64 array."""
+    if not isinstance(X, np.ndarray):
+        X = [[v.data if isinstance(v, Value) else v for v in row] for row in X]
+    return np.asarray(X, dtype=np.float64)
+
+
 def _numpy() -> Any:
     try:
         import numpy
@@ -112,31 +119,24 @@ def _numpy() -> Any:
     return numpy
 
 
-class _ArrayMath:
-    """The math namespace ``m`` that derivative rules see on the compiled path.
+_ARRAY_MATH: List[Any] = []
 
-    The one-argument functions are the op table's own array rules, so the
-    compiled backward uses the same formulas as the compiled forward.
-    """
 
-    def __init__(self, np: Any) -> None:
-        for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid"):
-            rule = ops.get(name).array_forward
-            setattr(self, name, lambda x, rule=rule: rule(np, x))
-        self._np = np
+def _ArrayMath(np: Any) -> ops.MathNamespace:
+    """The math namespace ``m`` that derivative rules see on the compiled path: the op table's array rules."""
+    if _ARRAY_MATH:
+        return _ARRAY_MATH[0]
 
-    def step(self, x: Any) -> Any:
-        return (x > 0.0).astype(self._np.float64)  # step(0) = 0, as SCALAR_MATH.step
+    def lift(prim: Primitive) -> Any:
+        rule = prim.array_forward
+        if rule is None:
+            def missing(*args: Any) -> Any:
+                raise CompileError(f"compile: op {prim.name!r} has no array_forward rule")
+            return missing
+        return lambda *args: rule(np, *args)
 
-    def sign(self, x: Any) -> Any:
-        return self._np.sign(x)
-
-    def pow(self, x: Any, y: Any) -> Any:
-        return self._np.power(x, y)  # 0 ** -1 is inf (warnings are off), as SCALAR_MATH.pow
-
-    def xlogy(self, x: Any, y: Any) -> Any:
-        np = self._np
-        return np.where(x == 0.0, 0.0, x * np.log(y))  # 0 where x is 0, as SCALAR_MATH.xlogy
+    _ARRAY_MATH.append(ops.MathNamespace(lift))
+    return _ARRAY_MATH[0]
 
 
 # --- shapes: arguments and results are numbers or rectangular nested lists --------------------
@@ -652,7 +652,7 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
     return Tape(groups, len(program.instrs), len(program.params)), widths, bdep
 
 
-def _check_rules(np: Any, m: _ArrayMath, groups: Sequence[_Group], program: _Program,
+def _check_rules(np: Any, m: Any, groups: Sequence[_Group], program: _Program,
                  members_of: Dict[int, List[Tuple[Tuple[int, ...], int]]]) -> None:
     """Each primitive's array rules against its scalar rules, on the traced values of its first group.
 
@@ -1144,7 +1144,7 @@ class CompiledModel:
             for a model with several outputs).
         """
         np = _numpy()
-        X = np.asarray(X, dtype=np.float64)
+        X = _as_array(np, X)
         losses, outputs = self.train_function(X, self._encode(labels, len(X)))
         with np.errstate(all="ignore"):  # a diverging run is fit's to report, in one line
             return float(losses.mean()), outputs.tolist()
@@ -1152,7 +1152,7 @@ class CompiledModel:
     def loss(self, X: Any, labels: Sequence[Any]) -> float:
         """The mean loss on ``(X, labels)``, without gradients."""
         np = _numpy()
-        X = np.asarray(X, dtype=np.float64)
+        X = _as_array(np, X)
         losses, _ = self.train_function.forward(X, self._encode(labels, len(X)))
         with np.errstate(all="ignore"):
             return float(losses.mean())

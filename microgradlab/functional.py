@@ -18,19 +18,37 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Callable, Sequence, Tuple, Union
 
-from .engine import VALUE_MATH, Value, walk
+from . import ops
+from .engine import Value, _real, apply, enable_grad, run_backward
+from .graph import leaves
 
 __all__ = ["grad", "value_and_grad", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus"]
 
-exp = VALUE_MATH.exp
-log = VALUE_MATH.log
-sqrt = VALUE_MATH.sqrt
-sin = VALUE_MATH.sin
-cos = VALUE_MATH.cos
-tanh = VALUE_MATH.tanh
-sigmoid = VALUE_MATH.sigmoid
-relu = VALUE_MATH.relu
-softplus = VALUE_MATH.softplus
+
+
+def _function(name: str) -> Callable[[Any], Any]:
+    """The op ``name`` on a Value (a node), or its scalar rule on a number."""
+    prim = ops.get(name)
+
+    def fn(x: Any) -> Any:
+        if isinstance(x, Value):
+            return apply(prim, x)
+        return apply(prim, _real(x, name)).data
+
+    fn.__name__ = name
+    fn.__doc__ = prim.doc
+    return fn
+
+
+exp = _function("exp")
+log = _function("log")
+sqrt = _function("sqrt")
+sin = _function("sin")
+cos = _function("cos")
+tanh = _function("tanh")
+sigmoid = _function("sigmoid")
+relu = _function("relu")
+softplus = _function("softplus")
 
 ArgNums = Union[int, Sequence[int]]
 
@@ -59,16 +77,17 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
     """A function returning ``(f(*args), gradient of f with respect to args[argnums])``.
 
     Arguments may be floats, Values (when nested inside another transform) or
-    lists of them (the gradient is then a list).  ``f`` must return a scalar
-    Value (a plain number counts as a constant: its gradient is 0).  With float
-    arguments the results are floats; leaves that ``f`` closes over (model
-    parameters, say) keep their ``.grad`` unchanged.
+    lists of them (the gradient is then a list).  ``f`` must return one scalar:
+    a Value, or a plain number (a constant: its gradient is 0); anything else is
+    a ``TypeError``.  With float arguments the results are floats; leaves that
+    ``f`` closes over (model parameters, say) keep their ``.grad`` unchanged.
+    It records the graph even inside ``no_grad()``, as ``torch.func.grad`` does.
 
     >>> value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
     (12.0, (4.0, 3.0))
     """
-    many = not isinstance(argnums, int)
-    nums = tuple(argnums) if many else (argnums,)  # type: ignore[arg-type]
+    name = getattr(f, "__name__", "f")
+    many, nums = _argnums(argnums, "value_and_grad")
 
     def wrapped(*args: Any) -> Tuple[Any, Any]:
         for i in nums:
@@ -83,19 +102,23 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
             nested = nested or was_value
         token = _DEPTH.set(_DEPTH.get() + 1)
         try:
-            out = f(*args_list)
+            with enable_grad():
+                out = f(*args_list)
         finally:
             _DEPTH.reset(token)
         if not isinstance(out, Value):
+            if isinstance(out, bool) or not isinstance(out, (int, float)):
+                raise TypeError(f"grad: {name} must return one scalar (a Value or a number), "
+                                f"got {type(out).__name__} {out!r:.80}")
             zero = {i: [0.0] * len(v) if isinstance(v, list) else 0.0 for i, v in inputs.items()}
             grads = tuple(zero[i] for i in nums)
             return out, grads if many else grads[0]
-        leaves = [v for v in walk(out) if v.is_leaf]
-        saved = [(leaf, leaf.grad) for leaf in leaves]
-        for leaf in leaves:
+        saved = [(leaf, leaf.grad) for leaf in leaves(out)]
+        for leaf, _ in saved:
             leaf.grad = 0.0
         try:
-            out.backward(create_graph=nested)
+            with enable_grad():
+                run_backward(out, create_graph=nested, keep=_flat(inputs.values()))
             grads = tuple(_grad_of(inputs[i]) for i in nums)
         finally:
             for leaf, g in saved:
@@ -106,6 +129,23 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     wrapped.__doc__ = f.__doc__
     return wrapped
+
+
+def _argnums(argnums: Any, where: str) -> Tuple[bool, Tuple[int, ...]]:
+    """Whether several argnums were asked for, and which (as JAX takes them: an int or a sequence of ints)."""
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        return False, (argnums,)
+    if isinstance(argnums, (tuple, list)) and argnums and all(
+            isinstance(i, int) and not isinstance(i, bool) for i in argnums):
+        return True, tuple(argnums)
+    raise TypeError(f"{where}: argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+
+
+def _flat(values: Any) -> list:
+    flat: list = []
+    for v in values:
+        flat.extend(v if isinstance(v, list) else [v])
+    return flat
 
 
 def _grad_of(x: Any) -> Any:

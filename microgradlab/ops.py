@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "Constant",
@@ -38,6 +38,7 @@ __all__ = [
     "Primitive",
     "PRIMITIVES",
     "SCALAR_MATH",
+    "MathNamespace",
     "define",
     "undefine",
     "get",
@@ -45,54 +46,6 @@ __all__ = [
 
 INF = math.inf
 Interval = Tuple[float, float]
-
-
-class ScalarMath:
-    """The math namespace that derivative rules see when they run on floats."""
-
-    exp = staticmethod(math.exp)
-    log = staticmethod(math.log)
-    sqrt = staticmethod(math.sqrt)
-    sin = staticmethod(math.sin)
-    cos = staticmethod(math.cos)
-    tanh = staticmethod(math.tanh)
-
-    @staticmethod
-    def sigmoid(x: float) -> float:
-        # Two branches so that exp never sees a large positive argument.
-        if x >= 0.0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
-
-    @staticmethod
-    def step(x: float) -> float:
-        """Heaviside step with ``step(0) = 0``: the derivative convention of relu."""
-        return 1.0 if x > 0.0 else 0.0
-
-    @staticmethod
-    def sign(x: float) -> float:
-        """``sign(0) = 0``: the derivative convention of abs."""
-        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-
-    @staticmethod
-    def xlogy(x: float, y: float) -> float:
-        """``x * log(y)``, and 0 where ``x`` is 0 (as ``0 ** e`` is flat in ``e``)."""
-        if x == 0.0:
-            return 0.0
-        if y <= 0.0:
-            raise ValueError(f"the derivative with respect to the exponent needs a positive base, got {y!r}")
-        return x * math.log(y)
-
-    @staticmethod
-    def pow(x: float, y: float) -> float:
-        """``x ** y`` that answers ``inf`` where the true derivative is infinite."""
-        if x == 0.0 and y < 0.0:
-            return INF
-        return x**y
-
-
-SCALAR_MATH = ScalarMath()
 
 
 class Constant:
@@ -150,7 +103,15 @@ class Primitive:
     domain: Tuple[Interval, ...] = ()
     kinks: Tuple[Tuple[float, ...], ...] = ()
     doc: str = ""
+    rule_forward: Optional[Callable[..., float]] = None
+    partials_can_raise: Tuple[bool, ...] = ()
+    op_string: str = ""
     node_classes: Any = field(default=None, compare=False, repr=False)  # the engine's cache
+
+    @property
+    def in_rules(self) -> Callable[..., float]:
+        """The scalar rule as derivative rules use it: IEEE results (``inf``) where ``forward`` raises."""
+        return self.rule_forward or self.forward
 
     def format(self, *args: str) -> str:
         """Source text of an application to already-formatted arguments."""
@@ -158,6 +119,39 @@ class Primitive:
 
 
 PRIMITIVES: Dict[str, Primitive] = {}
+
+
+class MathNamespace:
+    """The functions a derivative rule sees as ``m``: one per op-table entry, made from the table.
+
+    ``lift(prim)`` turns an entry into this back end's function: floats
+    (:data:`SCALAR_MATH`), Values (the engine's, for higher order) or NumPy
+    arrays (the compiled path).  Every namespace is kept in step with the
+    table, so an op added by :func:`define` is callable inside every rule, in
+    every back end.
+
+    >>> SCALAR_MATH.exp(0.0), SCALAR_MATH.step(-1.0), SCALAR_MATH.zmul(0.0, INF)
+    (1.0, 0.0, 0.0)
+    """
+
+    def __init__(self, lift: Callable[[Primitive], Callable[..., Any]]) -> None:
+        self._lift = lift
+        for prim in PRIMITIVES.values():
+            self._add(prim)
+        _NAMESPACES.append(self)
+
+    def _add(self, prim: Primitive) -> None:
+        setattr(self, prim.name, self._lift(prim))
+
+    def _remove(self, name: str) -> None:
+        self.__dict__.pop(name, None)
+
+    def names(self) -> List[str]:
+        """The functions offered: one per op of the table."""
+        return sorted(name for name in vars(self) if not name.startswith("_"))
+
+
+_NAMESPACES: List[MathNamespace] = []
 
 
 def define(
@@ -172,15 +166,26 @@ def define(
     kinks: Optional[Tuple[Tuple[float, ...], ...]] = None,
     doc: str = "",
     arity: Optional[int] = None,
+    rule_forward: Optional[Callable[..., float]] = None,
+    partials_can_raise: Union[bool, Tuple[bool, ...]] = True,
+    op_string: Optional[str] = None,
 ) -> Primitive:
     """Add a primitive to the op table and return it.
 
     ``forward(*floats) -> float`` is the scalar rule; ``partials`` holds one
     function per input, ``partial(m, *inputs, out)``, written with ``m``'s
-    functions (``m.exp``, ``m.log``, ``m.sin``, ``m.cos``, ``m.sqrt``,
-    ``m.tanh``, ``m.sigmoid``, ``m.step``, ``m.sign``, ``m.pow``, ``m.xlogy``) and arithmetic
-    operators only, so it works on floats, on Values (higher order) and on
-    NumPy arrays (compiled).  Apply the primitive with :func:`microgradlab.apply`.
+    functions -- every op of the table is one (``m.exp``, ``m.log``,
+    ``m.step``, ``m.sign``, ``m.pow``, ``m.xlogy``, ``m.zmul``, and your own) --
+    and arithmetic operators only, so it works on floats, on Values (higher
+    order) and on NumPy arrays (compiled).  Apply the primitive with
+    :func:`microgradlab.apply`.
+
+    ``rule_forward`` is the scalar rule as derivative rules call it, where it
+    must give IEEE results (``inf`` on overflow) instead of raising;
+    ``partials_can_raise=False`` (or one flag per partial) promises that the
+    partials never raise for inputs the forward rule accepted (built-in entries say so; it lets backward
+    skip its check before changing any gradient); ``op_string`` is how
+    micrograd would print the op in ``Value._op`` (default: the name).
     """
     if not name.isidentifier():
         raise ValueError(f"define: op name must be an identifier, got {name!r}")
@@ -191,6 +196,9 @@ def define(
         raise ValueError(f"define: {name!r} needs one partial per input (1 or 2 inputs), got {len(partials)}")
     if arity != 0 and len(partials) != n:
         raise ValueError(f"define: {name!r} has {n} inputs but {len(partials)} partials")
+    if arity == 0 and len(partials) != 1 and name != "dot":
+        raise ValueError(f"define: the n-ary op {name!r} needs one elementwise partial d(m, x_i, out), "
+                         f"got {len(partials)}")
     if template is None:
         template = f"{name}({', '.join('{%d}' % i for i in range(n))})" if n else f"{name}(...)"
     prim = Primitive(
@@ -204,8 +212,14 @@ def define(
         domain=domain if domain is not None else ((-INF, INF),) * max(n, 1),
         kinks=kinks if kinks is not None else ((),) * max(n, 1),
         doc=doc,
+        rule_forward=rule_forward,
+        partials_can_raise=(tuple(bool(c) for c in partials_can_raise) if isinstance(partials_can_raise, tuple)
+                            else (bool(partials_can_raise),) * len(partials)),
+        op_string=op_string if op_string is not None else name,
     )
     PRIMITIVES[name] = prim
+    for namespace in _NAMESPACES:
+        namespace._add(prim)
     return prim
 
 
@@ -215,9 +229,12 @@ def undefine(name: str) -> Primitive:
     Nodes already built with it keep working: they hold the entry itself.
     """
     try:
-        return PRIMITIVES.pop(name)
+        prim = PRIMITIVES.pop(name)
     except KeyError:
         raise KeyError(f"undefine: no op named {name!r}") from None
+    for namespace in _NAMESPACES:
+        namespace._remove(name)
+    return prim
 
 
 def get(name: str) -> Primitive:
@@ -229,6 +246,7 @@ def get(name: str) -> Primitive:
 
 
 # --- scalar forward rules that need more than one expression ------------------
+# NaN in gives NaN out: every comparison below sends NaN to the branch that returns x.
 
 
 def _div(x: float, y: float) -> float:
@@ -240,7 +258,7 @@ def _div(x: float, y: float) -> float:
 def _pow(x: float, y: float) -> float:
     if x == 0.0 and y < 0.0:
         raise ZeroDivisionError("zero cannot be raised to a negative power")
-    if x < 0.0 and y != int(y):
+    if x < 0.0 and not y.is_integer():
         raise ValueError("a negative base needs an integer exponent")
     try:
         return x**y
@@ -248,11 +266,28 @@ def _pow(x: float, y: float) -> float:
         raise OverflowError("the result is too large for a float") from None
 
 
+def _ieee_pow(x: float, y: float) -> float:
+    """``x ** y`` inside derivative rules: ``inf`` where the true value is infinite or too large."""
+    if x == 0.0 and y < 0.0:
+        return INF
+    try:
+        return x**y
+    except OverflowError:  # |x ** y| is too large: its sign is negative only for x < 0 and an odd y
+        return -INF if x < 0.0 and y % 2.0 == 1.0 else INF
+
+
 def _exp(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
         raise OverflowError("the result is too large for a float (the largest input is about 709.78)") from None
+
+
+def _ieee_exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
 
 
 def _log(x: float) -> float:
@@ -267,17 +302,49 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x)
 
 
+def _sigmoid(x: float) -> float:
+    # Two branches so that exp never sees a large positive argument.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
 def _softplus(x: float) -> float:
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never exponentiates a large number.
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 def _relu(x: float) -> float:
-    return x if x > 0.0 else 0.0
+    return 0.0 if x <= 0.0 else x
 
 
 def _leaky_relu(x: float, slope: float) -> float:
-    return x if x > 0.0 else slope * x
+    return slope * x if x <= 0.0 else x
+
+
+def _step(x: float) -> float:
+    """Heaviside step with ``step(0) = 0``: the derivative convention of relu."""
+    return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x)
+
+
+def _sign(x: float) -> float:
+    """``sign(0) = 0``: the derivative convention of abs."""
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
+
+
+def _xlogy(x: float, y: float) -> float:
+    """``x * log(y)``, and 0 where ``x`` is 0 (as ``0 ** e`` is flat in ``e``)."""
+    if x == 0.0 and y == y:
+        return 0.0
+    if y <= 0.0:
+        raise ValueError(f"the derivative with respect to the exponent needs a positive base, got {y!r}")
+    return x * math.log(y)
+
+
+def _zmul(x: float, y: float) -> float:
+    """``x * y``, except that an exact zero on either side wins over inf and NaN."""
+    return 0.0 if x == 0.0 or y == 0.0 else x * y
 
 
 # --- array forward rules (NumPy is passed in, never imported here) -----------
@@ -292,58 +359,93 @@ def _np_softplus(np: Any, x: Any) -> Any:
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def _np_step(np: Any, x: Any) -> Any:
+    return np.where(x > 0.0, 1.0, np.where(x <= 0.0, 0.0, x))
+
+
+def _np_xlogy(np: Any, x: Any, y: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((x == 0.0) & (y == y), 0.0, x * np.log(y))
+
+
+def _np_zmul(np: Any, x: Any, y: Any) -> Any:
+    with np.errstate(invalid="ignore"):
+        return np.where((x == 0.0) | (y == 0.0), 0.0, x * y)
+
+
 # --- the table ---------------------------------------------------------------
 
 ALL = (-INF, INF)
 POSITIVE = (0.0, INF)
+ZERO = Constant(0.0)
 
-define("add", lambda x, y: x + y, (ONE, ONE),
+define("add", lambda x, y: x + y, (ONE, ONE), op_string="+", partials_can_raise=False,
        symbol="+", template="{0} + {1}", array_forward=lambda np, x, y: x + y,
        domain=(ALL, ALL), doc="x + y")
-define("sub", lambda x, y: x - y, (ONE, MINUS_ONE),
+define("sub", lambda x, y: x - y, (ONE, MINUS_ONE), op_string="-", partials_can_raise=False,
        symbol="-", template="{0} - {1}", array_forward=lambda np, x, y: x - y,
        domain=(ALL, ALL), doc="x - y")
 define("mul", lambda x, y: x * y, (lambda m, x, y, out: y, lambda m, x, y, out: x),
+       op_string="*", partials_can_raise=False,
        symbol="*", template="{0} * {1}", array_forward=lambda np, x, y: x * y,
        domain=(ALL, ALL), doc="x * y")
 define("div", _div, (lambda m, x, y, out: 1.0 / y, lambda m, x, y, out: -out / y),
+       op_string="/", partials_can_raise=False,
        symbol="/", template="{0} / {1}", array_forward=lambda np, x, y: x / y,
        domain=(ALL, ALL), kinks=((), (0.0,)), doc="x / y; y = 0 is an error")
-define("pow", _pow, (lambda m, x, y, out: y * m.pow(x, y - 1.0), lambda m, x, y, out: m.xlogy(out, x)),
+define("pow", _pow, (lambda m, x, y, out: m.zmul(y, m.pow(x, y - 1.0)), lambda m, x, y, out: m.xlogy(out, x)),
+       rule_forward=_ieee_pow, op_string="**{1}", partials_can_raise=(False, True),
        symbol="**", template="{0} ** {1}", array_forward=lambda np, x, y: x**y,
        domain=(POSITIVE, ALL), doc="x ** y; d/dy needs x > 0")
-define("neg", lambda x: -x, (MINUS_ONE,),
+define("neg", lambda x: -x, (MINUS_ONE,), partials_can_raise=False,
        symbol="-", template="-{0}", array_forward=lambda np, x: -x, doc="-x")
-define("abs", abs, (lambda m, x, out: m.sign(x),),
+define("abs", abs, (lambda m, x, out: m.sign(x),), partials_can_raise=False,
        symbol="abs", array_forward=lambda np, x: np.abs(x), kinks=((0.0,),),
        doc="|x|; abs'(0) = 0 by convention")
-define("exp", _exp, (lambda m, x, out: out,),
+define("exp", _exp, (lambda m, x, out: out,), rule_forward=_ieee_exp, partials_can_raise=False,
        array_forward=lambda np, x: np.exp(x), domain=((-INF, 700.0),), doc="e ** x")
-define("log", _log, (lambda m, x, out: 1.0 / x,),
+define("log", _log, (lambda m, x, out: 1.0 / x,), partials_can_raise=False,
        array_forward=lambda np, x: np.log(x), domain=(POSITIVE,), doc="natural logarithm, x > 0")
-define("sqrt", _sqrt, (lambda m, x, out: 0.5 * m.pow(out, -1.0),),
+define("sqrt", _sqrt, (lambda m, x, out: 0.5 * m.pow(out, -1.0),), partials_can_raise=False,
        symbol="√", array_forward=lambda np, x: np.sqrt(x), domain=(POSITIVE,),
-       doc="square root, x >= 0 (the derivative needs x > 0)")
-define("tanh", math.tanh, (lambda m, x, out: 1.0 - out * out,),
+       doc="square root, x >= 0 (the derivative is inf at 0)")
+define("tanh", math.tanh, (lambda m, x, out: 1.0 - out * out,), partials_can_raise=False,
        array_forward=lambda np, x: np.tanh(x), doc="hyperbolic tangent")
-define("sigmoid", ScalarMath.sigmoid, (lambda m, x, out: out * (1.0 - out),),
+define("sigmoid", _sigmoid, (lambda m, x, out: out * (1.0 - out),), partials_can_raise=False,
        symbol="σ", array_forward=_np_sigmoid, doc="logistic function 1 / (1 + e^-x)")
-define("relu", _relu, (lambda m, x, out: m.step(x),),
+define("relu", _relu, (lambda m, x, out: m.step(x),), op_string="ReLU", partials_can_raise=False,
        array_forward=lambda np, x: np.maximum(x, 0.0), kinks=((0.0,),),
        doc="max(x, 0); relu'(0) = 0 by convention")
 define("leaky_relu", _leaky_relu,
        (lambda m, x, slope, out: m.step(x) + (1.0 - m.step(x)) * slope,
         lambda m, x, slope, out: (1.0 - m.step(x)) * x),
-       array_forward=lambda np, x, slope: np.where(x > 0.0, x, slope * x),
+       partials_can_raise=False,
+       array_forward=lambda np, x, slope: np.where(x <= 0.0, slope * x, x),
        domain=(ALL, ALL), kinks=((0.0,), ()),
        doc="x if x > 0 else slope * x; the derivative at 0 is slope by convention")
-define("softplus", _softplus, (lambda m, x, out: m.sigmoid(x),),
+define("softplus", _softplus, (lambda m, x, out: m.sigmoid(x),), partials_can_raise=False,
        array_forward=_np_softplus, doc="log(1 + e^x), computed without overflow")
-define("sin", math.sin, (lambda m, x, out: m.cos(x),), array_forward=lambda np, x: np.sin(x), doc="sine")
-define("cos", math.cos, (lambda m, x, out: -m.sin(x),), array_forward=lambda np, x: np.cos(x), doc="cosine")
+define("sin", math.sin, (lambda m, x, out: m.cos(x),), partials_can_raise=False,
+       array_forward=lambda np, x: np.sin(x), doc="sine")
+define("cos", math.cos, (lambda m, x, out: -m.sin(x),), partials_can_raise=False,
+       array_forward=lambda np, x: np.cos(x), doc="cosine")
+# Rule helpers, ops like any other: masks (zero derivative), x log y, and the strong-zero product.
+define("step", _step, (ZERO,), partials_can_raise=False, array_forward=_np_step, kinks=((0.0,),),
+       doc="1 for x > 0, else 0 (the derivative of relu); its own derivative is 0")
+define("sign", _sign, (ZERO,), partials_can_raise=False, array_forward=lambda np, x: np.sign(x),
+       kinks=((0.0,),), doc="-1, 0 or 1 (the derivative of abs); its own derivative is 0")
+define("xlogy", _xlogy, (lambda m, x, y, out: m.log(y), lambda m, x, y, out: x / y),
+       array_forward=_np_xlogy, domain=(ALL, POSITIVE), doc="x * log(y), and 0 where x is 0")
+define("zmul", _zmul, (lambda m, x, y, out: y, lambda m, x, y, out: x), partials_can_raise=False,
+       symbol="⊙", template="zmul({0}, {1})", array_forward=_np_zmul, domain=(ALL, ALL),
+       doc="x * y, but 0 when either factor is exactly 0: the chain rule's product (masks select)")
+
+
 def _logsumexp(xs: Any) -> float:
     if not xs:
         raise ValueError("logsumexp needs at least one input")
+    if any(map(math.isnan, xs)):
+        return math.nan
     top = max(xs)
     if math.isinf(top):
         return top
@@ -352,22 +454,30 @@ def _logsumexp(xs: Any) -> float:
 
 
 def _np_logsumexp(np: Any, xs: Any) -> Any:
-    top = xs.max(axis=0)
-    return top + np.log(np.exp(xs - top).sum(axis=0))
+    top = xs.max(axis=0)  # NaN-propagating, like the scalar rule
+    finite_top = np.where(np.isfinite(top), top, 0.0)
+    return np.where(np.isfinite(top), finite_top + np.log(np.exp(xs - finite_top).sum(axis=0)), top)
 
 
 # N-ary reductions: forward(list of floats); array_forward(np, a 2-D array, one row per input).
 define("sum", lambda xs: sum(xs, 0.0), (ONE,), arity=0, symbol="Σ", template="vsum([{0}])",
+       partials_can_raise=False, op_string="sum",
        array_forward=lambda np, xs: xs.sum(axis=0), doc="sum of many inputs in one node")
 define("logsumexp", _logsumexp, (lambda m, x, out: m.exp(x - out),), arity=0, symbol="LSE",
+       partials_can_raise=False,
        template="logsumexp([{0}])", array_forward=_np_logsumexp,
        doc="log Σ exp(x_i) in one node, stable for any finite inputs; its partials are the softmax")
+
+
 def _dot(ws: Any, xs: Any) -> float:
     # A bias is one weight more than inputs: the weight of a constant input 1.
     total = sum(map(operator.mul, ws, xs), 0.0)
     return total + ws[-1] if len(ws) > len(xs) else total
 
 
-define("dot", _dot, (Factor(1), Factor(0)), arity=0,
+define("dot", _dot, (Factor(1), Factor(0)), arity=0, partials_can_raise=False,
        symbol="·", template="dot([{0}], [{1}])",
        doc="sum of w_i * x_i in one node; a last extra weight is a bias (its input is 1)")
+
+SCALAR_MATH = MathNamespace(lambda prim: prim.in_rules)
+"""``m`` for derivative rules on floats: each op's scalar rule, with IEEE results where it would raise."""

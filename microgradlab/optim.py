@@ -96,7 +96,7 @@ class Optimizer:
         Raises:
             FloatingPointError: if a gradient is NaN or infinite; nothing changes.
         """
-        grads = [float(p.grad) for p in self.params]
+        grads = [p.grad.data if isinstance(p.grad, Value) else float(p.grad) for p in self.params]
         if not math.isfinite(sum(grads)):  # one pass; NaN and ±inf survive a sum
             for i, (p, g) in enumerate(zip(self.params, grads)):
                 if not math.isfinite(g):

@@ -102,9 +102,13 @@ def test_label_must_be_a_str():
         Value(1.0, label=3)
 
 
-def test_float_conversion():
-    assert float(Value(-3.5)) == -3.5
-    assert math.sqrt(Value(9)) == 3.0  # math functions accept a Value through __float__
+def test_float_of_a_value_is_an_error_that_says_how_to_read_the_number():
+    # math.exp(v) would convert through __float__ and drop the gradient without a word.
+    a = Value(1.0)
+    for convert in (float, math.exp, math.sqrt):
+        with pytest.raises(TypeError, match=r"would drop its gradient.*microgradlab\.exp\(v\).*\.data / v\.item\(\)"):
+            convert(a)
+    assert Value(-3.5).item() == -3.5 == Value(-3.5).data
 
 
 def test_comparisons_and_truth_look_at_data():
@@ -118,14 +122,16 @@ def test_comparisons_and_truth_look_at_data():
     assert Value(1.0) != Value(1.0)  # equality stays identity, so Values remain usable as dict keys
 
 
-def test_value_has_slots_and_no_instance_dict():
-    v = Value(1.0)
-    assert not hasattr(v, "__dict__")
-    with pytest.raises(AttributeError):
-        v.colour = "red"
+def test_leaves_take_attributes_of_their_own_and_op_results_stay_small():
+    v, p = Value(1.0), Parameter(1.0)
+    v.colour = "red"  # a lecture-style helper's _vis_color, an optimizer's p.m ...
+    p.m, p.v = 0.0, 0.0
+    assert (v.colour, p.m, p.v) == ("red", 0.0, 0.0)
     node = v * 2.0
     assert not hasattr(node, "__dict__")
-    assert not hasattr(Parameter(1.0), "__dict__")
+    with pytest.raises(AttributeError, match="'Value' object has no attribute 'colour'"):
+        node.colour = "red"
+    assert isinstance(v, Value) and type(v).__name__ == "Value" and type(node).__name__ == "Value"
 
 
 def test_introspection_of_leaves_and_nodes():

@@ -241,8 +241,8 @@ def planted(define):
     # for negative inputs only.
     define("planted_elu", lambda x: x if x > 0.0 else math.expm1(x),
            (lambda m, x, out: m.step(x) + (1.0 - m.step(x)) * out,), kinks=((0.0,),))
-    # x³ with slope 3x² computed via float(): right for backward, a constant under create_graph.
-    define("planted_cube", lambda x: x * x * x, (lambda m, x, out: 3.0 * float(x) ** 2,))
+    # x³ with slope 3x² computed from .data: right for backward, a constant under create_graph.
+    define("planted_cube", lambda x: x * x * x, (lambda m, x, out: 3.0 * getattr(x, "data", x) ** 2,))
     return ["planted_sin", "planted_sqnorm", "planted_elu", "planted_cube"]
 
 

@@ -1,0 +1,148 @@
+"""Graph algorithms over Values, as plain functions: the order backward takes, and a walk.
+
+They need only a small interface of a node: ``inputs`` (its operands, Values
+and numbers) and, for speed, ``_kind`` (where its Value inputs sit, below) with
+the slots ``_a`` and ``_b``.  Both are iterative, so a million-node chain
+works at the default recursion limit, and neither relies on the identity of
+numbers (PyPy compares floats by value under ``is``): visit marks are objects
+made for each call.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Iterable, List
+
+__all__ = ["topological_order", "walk"]
+
+# A node's kind says where its Value inputs sit; it is part of the node's class,
+# so neither the ordering nor the backward rules test operands for constants.
+LEAF = 0
+ONE_A = 1  # the only Value input is _a (unary ops; binary ops whose _b is a number)
+ONE_B = 2  # the only Value input is _b (binary ops whose _a is a number)
+BOTH = 3  # _a and _b are Values
+# n-ary nodes (sum, dot) hold tuples: _a (sum's items, dot's weights) and _b (dot's inputs)
+MANY = 4  # every item of _a is a Value; every item of _b (if any) is a float
+MANY_AB = 5  # every item of _a and of _b is a Value
+MANY_B = 6  # every item of _a is a float, every item of _b a Value
+MIXED = 7  # anything else (and hand-written nodes): ``inputs`` is checked item by item
+CHECKED = 8  # added to the kind of a node whose derivative rule may raise (see engine.backward)
+
+_interior = operator.attrgetter("_kind")  # true for op nodes, 0 for leaves
+
+
+def topological_order(root: Any, checked: List[Any]) -> List[Any]:
+    """The op nodes reachable from ``root``, each before all of its inputs; leaves are left out.
+
+    Iterative depth-first search: the reverse of its postorder.  Each node's
+    ``grad`` slot is its visit mark while the search runs (its gradient is
+    recomputed anyway) and is 0.0 when this returns.  Nodes whose kind has
+    ``CHECKED`` are also appended to ``checked``.
+    """
+    opened, done = object(), object()  # marks made for this call: no stale grad can equal them
+    order: List[Any] = []
+    stack = [root]
+    push, pop, emit, extend = stack.append, stack.pop, order.append, stack.extend
+    expanded: set = set()  # ids of input tuples already pushed (they stay alive: nodes hold them)
+    expanded_add = expanded.add
+    try:
+        while stack:
+            node = pop()
+            mark = node.grad
+            if mark is opened:  # all of its inputs are ordered
+                node.grad = done
+                emit(node)
+                continue
+            if mark is done:  # reached before along another path
+                continue
+            while True:  # open the node, then walk straight down to an input while there is one
+                node.grad = opened
+                push(node)
+                kind = node._kind
+                if kind == ONE_A:
+                    node = node._a
+                elif kind == BOTH:
+                    other = node._b
+                    if other._kind and other.grad is not done:
+                        push(other)
+                    node = node._a
+                elif kind == ONE_B:
+                    node = node._b
+                else:
+                    if kind >= CHECKED:
+                        checked.append(node)
+                        kind -= CHECKED
+                        if kind < MANY:  # a unary or binary node: go on as above
+                            if kind == BOTH:
+                                other = node._b
+                                if other._kind and other.grad is not done:
+                                    push(other)
+                                node = node._a
+                            else:
+                                node = node._a if kind == ONE_A else node._b
+                            if not node._kind or node.grad is done:
+                                break
+                            continue
+                    if kind == MANY or kind == MANY_AB:  # push the interior items (C-level filter)
+                        extend(filter(_interior, node._a))
+                    if kind == MANY_AB or kind == MANY_B:
+                        # The neurons of a layer share one input tuple: expand it once.  A
+                        # tuple met again is finished already (else the graph had a cycle).
+                        inputs = node._b
+                        if id(inputs) not in expanded:
+                            expanded_add(id(inputs))
+                            extend(filter(_interior, inputs))
+                    elif kind == MIXED:
+                        extend(v for v in node.inputs if _is_interior(v))
+                    break
+                if not node._kind or node.grad is done:
+                    break
+    except BaseException:
+        for node in stack + order:
+            node.grad = 0.0
+        raise
+    order.reverse()
+    for node in order:
+        node.grad = 0.0
+    return order
+
+
+def _is_interior(v: Any) -> bool:
+    return getattr(v, "_kind", 0) != 0
+
+
+def walk(roots: Any) -> List[Any]:
+    """Every Value reachable from ``roots`` (leaves too), each after its inputs.
+
+    ``roots`` is a Value or an iterable of them (anything else among them is
+    skipped).  Iterative; each Value once.
+
+    >>> from microgradlab import Value
+    >>> x = Value(2.0, label="x")
+    >>> [v.label or v.op.name for v in walk((x * x).exp())]
+    ['x', 'mul', 'exp']
+    """
+    roots = [roots] if hasattr(roots, "_kind") else [r for r in roots if hasattr(r, "_kind")]
+    seen = set()
+    order: List[Any] = []
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, pending = stack[-1]
+            for v in pending:
+                if hasattr(v, "_kind") and id(v) not in seen:
+                    seen.add(id(v))
+                    stack.append((v, iter(v.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def leaves(roots: Iterable[Any]) -> List[Any]:
+    """The leaves reachable from ``roots``, in :func:`walk` order."""
+    return [v for v in walk(roots) if not v._kind]

@@ -1,0 +1,166 @@
+"""The fast path: one Value subclass per primitive and operand layout, with its backward rule.
+
+This is the engine's one speed seam.  ``engine.py`` says *what* backward does
+(the chain rule, node by node, with :func:`engine.local_derivatives` as the
+reference); this module does the same arithmetic faster, by specialising:
+
+* A node's op is its *class*: :func:`node_classes` makes, once per primitive,
+  a tiny subclass of ``Value`` for each *kind* (``graph.ONE_A``, ``BOTH``,
+  ``MANY`` ...: where the node's Value inputs sit), so a node stores only
+  ``data``, ``grad``, ``_label`` and its inputs ``_a``/``_b``, and neither the
+  ordering nor the rule tests operands for constants.
+* Each class binds ``_vjp(node, g, m)``: the table's partials for that kind,
+  with a constant partial (``ops.Constant``) multiplied in without a call and
+  ``dot``'s partials (the other factor) without any call.
+
+``m`` is the math namespace: ``ops.SCALAR_MATH`` for plain backward (then the
+engine only calls ``_vjp`` with a finite, non-zero ``g``, so ``g * d`` equals
+the strong-zero product ``zmul(g, d)`` up to the sign of a zero that is added
+to a sum), or the engine's Value namespace for ``create_graph``, where every
+product is ``m.zmul`` so that first derivatives equal plain backward's to the
+bit.  Each rule writes its inputs' gradients in the order of
+``engine.local_derivatives``; the engine relies on that to resume a rule that
+met a ``grad`` of ``None``.  ``tests/test_backward.py`` checks every rule
+against the reference on random graphs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple
+
+from .graph import BOTH, CHECKED, MANY, MANY_AB, MANY_B, MIXED, ONE_A, ONE_B
+from .ops import SCALAR_MATH, Constant, Primitive
+
+__all__ = ["node_classes", "LAYOUTS"]
+
+# The kinds each arity of primitive can have.
+LAYOUTS = {1: (ONE_A,), 2: (ONE_A, ONE_B, BOTH), 0: (MANY, MIXED)}
+DOT_LAYOUTS = (MANY, MANY_AB, MANY_B, MIXED)
+
+
+def node_classes(prim: Primitive, base: type) -> Tuple[Optional[type], ...]:
+    """The subclasses of ``base`` for results of ``prim``, indexed by kind (cached on the entry)."""
+    classes = prim.node_classes
+    if classes is None or classes[0] is not base:
+        kinds = DOT_LAYOUTS if prim.name == "dot" else LAYOUTS[prim.arity]
+        made = [base] + [None] * MIXED
+        for kind in kinds:
+            checked = CHECKED if _may_raise(prim, kind) else 0
+            made[kind] = type("Value", (base,), {
+                "__slots__": (), "_prim": prim, "_kind": kind + checked, "_vjp": _rule(prim, kind),
+                "__module__": base.__module__, "__qualname__": f"Value[{prim.name}]"})
+        classes = tuple(made)
+        object.__setattr__(prim, "node_classes", classes)  # the table entry is frozen; this is its cache
+    return classes
+
+
+def _may_raise(prim: Primitive, kind: int) -> bool:
+    """Whether a rule of this kind calls a partial that the table says may raise."""
+    can_raise = prim.partials_can_raise
+    if kind == ONE_A:
+        return can_raise[0]
+    if kind == ONE_B:
+        return can_raise[-1]
+    return any(can_raise)
+
+
+def _rule(prim: Primitive, kind: int) -> Callable[[Any, Any, Any], None]:
+    if prim.name == "dot":
+        return _vjp_dot
+    if kind >= MANY:
+        return _reduce_rule(prim, kind)
+    const = [d.value if isinstance(d, Constant) else None for d in prim.partials]
+    da, db = prim.partials[0], prim.partials[-1]
+    ca, cb = const[0], const[-1]
+    unary = prim.arity == 1
+
+    def one_a(node: Any, g: Any, m: Any) -> None:
+        a = node._a
+        if m is SCALAR_MATH:
+            if ca is not None:
+                a.grad += g * ca
+            elif unary:
+                a.grad += g * da(m, a.data, node.data)
+            else:
+                a.grad += g * da(m, a.data, node._b, node.data)
+        else:
+            a.grad += m.zmul(g, ca if ca is not None else da(m, *node.inputs, node))
+
+    def one_b(node: Any, g: Any, m: Any) -> None:
+        b = node._b
+        if m is SCALAR_MATH:
+            b.grad += g * (cb if cb is not None else db(m, node._a, b.data, node.data))
+        else:
+            b.grad += m.zmul(g, cb if cb is not None else db(m, node._a, b, node))
+
+    def both(node: Any, g: Any, m: Any) -> None:
+        a = node._a
+        b = node._b
+        if m is SCALAR_MATH:
+            x, y, out = a.data, b.data, node.data
+            a.grad += g * (ca if ca is not None else da(m, x, y, out))
+            b.grad += g * (cb if cb is not None else db(m, x, y, out))
+        else:
+            da_value = ca if ca is not None else da(m, a, b, node)
+            db_value = cb if cb is not None else db(m, a, b, node)
+            a.grad += m.zmul(g, da_value)
+            b.grad += m.zmul(g, db_value)
+
+    return {ONE_A: one_a, ONE_B: one_b, BOTH: both}[kind]
+
+
+def _reduce_rule(prim: Primitive, kind: int) -> Callable[[Any, Any, Any], None]:
+    # An n-ary reduction (sum, logsumexp): one elementwise partial d(m, x_i, out).
+    d = prim.partials[0]
+    constant = d.value if isinstance(d, Constant) else None
+
+    def rule(node: Any, g: Any, m: Any) -> None:
+        items = node._a if kind == MANY else [v for v in node._a if v.__class__ is not float]
+        if m is SCALAR_MATH:
+            if constant is not None:
+                gd = g * constant
+                for v in items:
+                    v.grad += gd
+            else:
+                out = node.data
+                for v in items:
+                    v.grad += g * d(m, v.data, out)
+        else:
+            for v in items:
+                v.grad += m.zmul(g, constant if constant is not None else d(m, v, node))
+
+    return rule
+
+
+def _vjp_dot(node: Any, g: Any, m: Any) -> None:
+    # dot's partials are the other factor (ops.Factor): d/dw_i = x_i, d/dx_i = w_i,
+    # and d/dbias = 1 (its input is the constant 1).  The bias comes last.
+    ws, xs = node._a, node._b
+    kind = node._kind
+    if m is SCALAR_MATH:
+        if kind == MANY:  # Values times numbers: a layer's weights times its input
+            for w, x in zip(ws, xs):
+                w.grad += g * x
+        elif kind == MANY_AB:
+            for w, x in zip(ws, xs):
+                w.grad += g * x.data
+                x.grad += g * w.data
+        else:
+            for w, x in zip(ws, xs):
+                w_is_value, x_is_value = w.__class__ is not float, x.__class__ is not float
+                if w_is_value:
+                    w.grad += g * (x.data if x_is_value else x)
+                if x_is_value:
+                    x.grad += g * (w.data if w_is_value else w)
+        if len(ws) > len(xs) and ws[-1].__class__ is not float:
+            ws[-1].grad += g
+        return
+    zmul = m.zmul
+    for w, x in zip(ws, xs):
+        if w.__class__ is not float:
+            w.grad += zmul(g, x)
+        if x.__class__ is not float:
+            x.grad += zmul(g, w)
+    if len(ws) > len(xs) and ws[-1].__class__ is not float:
+        ws[-1].grad += zmul(g, 1.0)
+
