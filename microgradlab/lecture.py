@@ -26,10 +26,12 @@ each enters the sum with coefficient 1).
 >>> print(draw_dot(o).source)  # doctest: +ELLIPSIS
 digraph {
 	graph [rankdir=LR]
-	v0 [label="{ x1 | data 2.0000 | grad -1.5000 }" shape=record]
+	v0 [label="{ w1 | data -3.0000 | grad 1.0000 }" shape=record]
 ...
-	v5_op [label=tanh]
-	v5_op -> v5
+	v5 [label="{ n | data 0.8814 | grad 0.5000 }" shape=record]
+	v5_op [label=dot]
+...
+	v6_op [label=tanh]
 ...
 """
 
@@ -93,10 +95,10 @@ def expand_dots(roots: Union[Value, Iterable[Value]]) -> Any:
             if node.is_leaf:
                 continue
             inputs = [new.get(id(v), v) if isinstance(v, Value) else v for v in node.inputs]
-            if node.op.name == "dot":
+            if node.op is not None and node.op.name == "dot":
                 out = _chain(node, inputs)
-            elif all(a is b for a, b in zip(inputs, node.inputs)):
-                continue  # nothing below it changed: keep it
+            elif node.op is None or all(a is b for a, b in zip(inputs, node.inputs)):
+                continue  # nothing below it changed, or a hand-written node (its _backward is the user's): keep it
             elif node.op.arity == 0:
                 out = apply(node.op, inputs)
             else:
@@ -127,11 +129,6 @@ def _children(v: Any) -> Tuple[Any, ...]:
     if isinstance(v, Value):
         return v.inputs
     return tuple(v._prev)
-
-
-def _op_string(v: Any) -> str:
-    op = v._op
-    return op if isinstance(op, str) else v.op.name
 
 
 def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, expand: bool = False,
@@ -171,7 +168,7 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, expand: boo
         if not children:
             continue
         op_id = f"{node_id}_op"
-        graph.node(op_id, label=_record_text(_op_string(v)))
+        graph.node(op_id, label=_record_text(v._op))
         graph.edge(op_id, node_id)
         for child in children:
             if isinstance(child, float):

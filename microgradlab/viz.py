@@ -526,6 +526,8 @@ class Drawing(Digraph):
     renderer :func:`find_renderer` picks (see :class:`microgradlab.digraph.Digraph`).
     """
 
+    _format = "svg"  # the default format of .render() and .pipe() (graphviz's is pdf)
+
 
 class _Drawer:
     """Adds Values, op nodes, constants, boxes and the legend to a :class:`Drawing`."""

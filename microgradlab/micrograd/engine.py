@@ -33,8 +33,8 @@ Value(data=-7.0, grad=0)
 >>> b._op, sorted(c.data for c in b._prev)
 ('+', [-8.0, 1])
 >>> b.backward()
->>> a.grad
-2.0
+>>> a.grad          # micrograd's int arithmetic: 2 * 1
+2
 """
 
 from __future__ import annotations
