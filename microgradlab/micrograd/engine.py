@@ -48,9 +48,9 @@ __all__ = ["Value"]
 
 Operand = Union["Value", int, float]
 
-# The op table holds the domain checks (clear errors); these rules keep the
-# operands' types, as micrograd's Python operators do.
-_ADD, _MUL, _POW = (ops.get(name).forward for name in ("add", "mul", "pow"))
+# The rules are micrograd's Python operators, which keep ints ints (the op table
+# computes in floats); the table's pow supplies the domain check and its message.
+_CHECK_POW = ops.get("pow").forward
 
 
 def _no_op() -> None:
@@ -75,7 +75,7 @@ class Value:
 
     def __add__(self, other: Operand) -> "Value":
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(_ADD(self.data, other.data), (self, other), "+")
+        out = Value(self.data + other.data, (self, other), "+")
 
         def _backward() -> None:
             self.grad += out.grad
@@ -86,7 +86,7 @@ class Value:
 
     def __mul__(self, other: Operand) -> "Value":
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(_MUL(self.data, other.data), (self, other), "*")
+        out = Value(self.data * other.data, (self, other), "*")
 
         def _backward() -> None:
             self.grad += other.data * out.grad
@@ -100,10 +100,10 @@ class Value:
             raise TypeError(f"Value ** {other!r}: the exponent must be an int or a float, as in micrograd "
                             "(microgradlab.Value supports Value ** Value)")
         try:
-            data = _POW(self.data, other)
-        except (ArithmeticError, ValueError) as exc:
+            _CHECK_POW(float(self.data), float(other))
+        except (ZeroDivisionError, ValueError) as exc:  # micrograd: an obscure error, or a complex number
             raise type(exc)(f"Value(data={self.data}) ** {other!r}: {exc}") from None
-        out = Value(data, (self,), f"**{other}")
+        out = Value(self.data**other, (self,), f"**{other}")
 
         def _backward() -> None:
             self.grad += (other * self.data ** (other - 1)) * out.grad

@@ -1,8 +1,8 @@
 """micrograd's own engine tests (``test/test_engine.py`` of its PyPI sdist), run against microgradlab.
 
 The file is not kept in this repository: it is downloaded from PyPI when the
-tests run (the sdist found through PyPI's JSON API, checked against its
-SHA-256, nothing in it executed but that one test file), cached, and run with
+tests run (``pip download --no-deps --no-binary :all: micrograd==0.1.0``, the
+sdist checked against its SHA-256, the one test file read from it), cached, and run with
 its import line ``from micrograd.engine import Value`` pointed at
 ``microgradlab.Value`` and at ``microgradlab.micrograd.engine.Value``.
 Without a network, a cache or PyTorch (the file compares against it), the
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
+import subprocess
+import sys
 import tarfile
+import tempfile
 import traceback
-import urllib.request
 from pathlib import Path
 from typing import Callable, Dict
 
@@ -28,9 +29,8 @@ import pytest
 SDIST_SHA256 = "81797b796bef809fb1ac3fd83a7e01e007aecb8d056fba07c0e24931e043845d"
 TEST_FILE = "micrograd-0.1.0/test/test_engine.py"
 TEST_FILE_SHA256 = "27142177f5badd0f3aa0ae1a78ae91b0017cd08d9e44a3e0f774142c0f53d531"
-RELEASE_JSON = "https://pypi.org/pypi/micrograd/0.1.0/json"
 IMPORT_LINE = "from micrograd.engine import Value"
-TIMEOUT = 30  # seconds per request
+TIMEOUT = 300  # seconds for pip download
 MAX_SDIST_BYTES = 1 << 20  # the sdist is 4 kB; never read more than this
 
 
@@ -38,25 +38,28 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _read(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 - a fixed https URL
-        data = response.read(MAX_SDIST_BYTES + 1)
-    if len(data) > MAX_SDIST_BYTES:
-        raise ValueError(f"{url}: more than {MAX_SDIST_BYTES} bytes")
-    return data
-
-
 def _download() -> bytes:
-    """The upstream test file, from the sdist on PyPI, checked against its known SHA-256."""
-    release = json.loads(_read(RELEASE_JSON))
-    (url,) = [u["url"] for u in release["urls"] if u["packagetype"] == "sdist"]
-    sdist = _read(url)
+    """The upstream test file, from the sdist pip downloads, checked against the sdist's known SHA-256."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                                   "--no-build-isolation", "--quiet", "-d", tmp, "micrograd==0.1.0"],
+                                  capture_output=True, text=True, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise OSError(f"pip download took more than {TIMEOUT} s") from None
+        if proc.returncode != 0:
+            lines = [line for line in proc.stderr.splitlines() if line.strip()]
+            raise OSError(f"pip download failed: {lines[-1] if lines else proc.returncode}")
+        sdist_path = Path(tmp, "micrograd-0.1.0.tar.gz")
+        if not sdist_path.is_file() or sdist_path.stat().st_size > MAX_SDIST_BYTES:
+            raise ValueError("pip download did not give micrograd-0.1.0.tar.gz of a plausible size")
+        sdist = sdist_path.read_bytes()
     if _sha256(sdist) != SDIST_SHA256:
-        raise ValueError(f"{url}: SHA-256 {_sha256(sdist)} is not micrograd 0.1.0's sdist's")
+        raise ValueError(f"micrograd-0.1.0.tar.gz has SHA-256 {_sha256(sdist)}, not the published sdist's")
     with tarfile.open(fileobj=io.BytesIO(sdist), mode="r:gz") as tar:
         member = tar.extractfile(TEST_FILE)  # read one member: nothing is unpacked to disk
         if member is None:
-            raise ValueError(f"{url}: {TEST_FILE} is not a file")
+            raise ValueError(f"the sdist's {TEST_FILE} is not a file")
         return member.read()
 
 
@@ -72,7 +75,7 @@ def upstream_source() -> str:
     if _sha256(data) != TEST_FILE_SHA256:
         try:
             data = _download()
-        except (OSError, ValueError, KeyError, tarfile.TarError) as exc:
+        except (OSError, ValueError, KeyError, tarfile.TarError) as exc:  # KeyError: no such member
             pytest.skip(f"cannot fetch micrograd 0.1.0's test/test_engine.py from PyPI ({exc})")
         if _sha256(data) != TEST_FILE_SHA256:
             pytest.fail(f"{TEST_FILE} in the sdist does not have the expected SHA-256")
