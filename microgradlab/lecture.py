@@ -120,6 +120,8 @@ def _record_text(s: str) -> str:
 
 
 def _number(x: Any) -> str:
+    if x is None:  # a gradient not computed yet
+        return "None"
     x = x.data if isinstance(x, Value) else x  # a create_graph gradient
     return "%.4f" % x
 

@@ -111,6 +111,12 @@ def test_draw_dot_runs_on_micrograd_values():
     assert len(re.findall(r"shape=record", draw_dot(n([mg_engine.Value(1.0), mg_engine.Value(-2.0)])).source)) == 10
 
 
+def test_draw_dot_shows_a_gradient_not_computed_yet():
+    x = Value(1.0, label="x")
+    x.grad = None
+    assert "{ x | data 1.0000 | grad None }" in draw_dot(x).source
+
+
 def test_draw_dot_refuses_huge_graphs():
     x = Value(1.0)
     y = x
