@@ -1,8 +1,8 @@
 """A drop-in for karpathy's micrograd 0.1.0: change ``micrograd`` to ``microgradlab.micrograd`` in the imports.
 
-``microgradlab.micrograd.engine.Value`` and ``microgradlab.micrograd.nn``'s
-``Module``, ``Neuron``, ``Layer`` and ``MLP`` have micrograd's layout, names,
-constructors, ``repr``s and parameter order, draw their weights from Python's
+``microgradlab.micrograd.engine.Value`` and the ``Module``, ``Neuron``, ``Layer``
+and ``MLP`` of ``microgradlab.micrograd.nn`` have micrograd's layout, names,
+constructors, reprs and parameter order, draw their weights from Python's
 global :mod:`random` in micrograd's order, and do every floating-point
 operation micrograd does in the order it does them, so a micrograd script or
 notebook gives the same numbers bit for bit (see :mod:`.engine` for the one

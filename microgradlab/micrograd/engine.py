@@ -8,7 +8,7 @@ the node's ``grad`` times each local derivative into its children's ``grad``
 and ``-``, ``/`` are micrograd's compositions (``a - b`` is ``a + (-b)``,
 ``a / b`` is ``a * b**-1``).  ``data`` keeps the type it is given (an ``int``
 stays an ``int``, a NumPy scalar stays one) and gradients start at the
-integer ``0``, so results and ``repr``s are micrograd's, digit for digit.
+integer ``0``, so results and reprs are micrograd's, digit for digit.
 
 Two things differ, on purpose:
 
