@@ -30,10 +30,9 @@ GRAPH_RENDERER = "graphviz-pure"
 Figure = Callable[[Path], Path]
 
 
-def graph_neuron(out: Path) -> Path:
-    """The neuron of karpathy's micrograd lecture, after backward (docs/graphs.md)."""
+def _lecture_neuron() -> "Value":
+    """o = tanh(x1*w1 + x2*w2 + b) with the numbers of karpathy's micrograd lecture."""
     from microgradlab import Value
-    from microgradlab.viz import render
 
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
@@ -42,6 +41,14 @@ def graph_neuron(out: Path) -> Path:
     n.label = "n"
     o = n.tanh()
     o.label = "o"
+    return o
+
+
+def graph_neuron(out: Path) -> Path:
+    """The neuron of karpathy's micrograd lecture, after backward (docs/graphs.md)."""
+    from microgradlab.viz import render
+
+    o = _lecture_neuron()
     o.backward()
     return render(o, out / "graph-neuron.svg", renderer=GRAPH_RENDERER)
 
@@ -73,8 +80,45 @@ def graph_mlp_layers(out: Path) -> Path:
     return render(loss, out / "graph-mlp-layers.svg", renderer=GRAPH_RENDERER, collapse="layer", model=model)
 
 
+def animation_neuron(out: Path) -> Path:
+    """The lecture's neuron, its forward and backward pass as a page (docs/animate.md)."""
+    from microgradlab.viz import animate
+
+    path = out / "animation-neuron.html"
+    animate(_lecture_neuron()).save(path)
+    return path
+
+
+def training_dynamics(out: Path) -> Path:
+    """A well (He) and a badly (weights 20x too small) initialised network on the moons (docs/training-dynamics.md)."""
+    from matplotlib.figure import Figure
+
+    from microgradlab import MLP, SGD, fit
+    from microgradlab.datasets import make_moons
+    from microgradlab.dynamics import plot_training_dynamics
+
+    X, y = make_moons(60, noise=0.1, random_state=0)
+    fig = Figure(figsize=(11.0, 6.4))
+    for row, (scale, title) in enumerate(((1.0, "He initialisation"), (0.05, "hidden weights 20x too small"))):
+        model = MLP(2, [16, 16, 16, 1], init="he", seed=0)
+        for layer in model.layers[:-1]:
+            for neuron in layer.neurons:
+                for w in neuron.w:
+                    w.data *= scale
+        history = fit(model, X, [2.0 * label - 1.0 for label in y], optimizer=SGD(model.parameters(), lr=0.1),
+                      epochs=20, record="gradients", progress=False, seed=0)
+        axes = [fig.add_subplot(2, 3, 3 * row + k) for k in (1, 2, 3)]
+        plot_training_dynamics(history, ax=axes)
+        axes[0].set_ylabel(title)
+    fig.tight_layout()
+    path = out / "training-dynamics.svg"
+    fig.savefig(path, metadata={"Date": None})
+    return path
+
+
 #: Every figure, in the order they are made.
-FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, *TUTORIAL_FIGURES]
+FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, animation_neuron, training_dynamics,
+                         *TUTORIAL_FIGURES]
 
 
 def figure_name(figure: Figure) -> str:

@@ -48,7 +48,7 @@ def main(argv: Optional[List[str]] = None) -> float:
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     start = time.perf_counter()
     history = fit(model, X_train, y_train, loss="cross_entropy", optimizer=optimizer, epochs=args.epochs,
-                  batch_size=args.batch_size, seed=args.seed, progress=not args.quiet,
+                  batch_size=args.batch_size, seed=args.seed, progress=False if args.quiet else None,
                   compiled=ENGINES[args.engine])
     seconds = time.perf_counter() - start
     test_accuracy = accuracy(model, X_test, y_test)
@@ -57,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> float:
           f"test accuracy {test_accuracy:.1%}")
     print(f"wall time {seconds:.1f} s for {len(history)} epochs ({seconds / len(history):.2f} s per epoch)")
     if args.plot:
-        history.plot(args.plot, title="digits, MLP 64-32-10")
+        history.plot(path=args.plot, title="digits, MLP 64-32-10")
         print(f"curves written to {args.plot}")
     return test_accuracy
 

@@ -38,14 +38,14 @@ def main(argv: Optional[List[str]] = None) -> float:
     model = MLP(2, [16, 16, 1], seed=args.seed)
     optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
     start = time.perf_counter()
-    history = fit(model, X, y, loss=args.loss, optimizer=optimizer, epochs=args.epochs, progress=not args.quiet)
+    history = fit(model, X, y, loss=args.loss, optimizer=optimizer, epochs=args.epochs, progress=False if args.quiet else None)
     seconds = time.perf_counter() - start
     train_accuracy = accuracy(model, X, y)
     print(f"{model!r}, {len(model.parameters())} parameters, {args.loss} loss")
     print(f"training accuracy {train_accuracy:.0%} after {len(history)} epochs "
           f"(final loss {history.loss[-1]:.4f}, {seconds:.1f} s)")
     if args.plot:
-        history.plot(args.plot, title=f"moons, {args.loss} loss")
+        history.plot(path=args.plot, title=f"moons, {args.loss} loss")
         print(f"loss curve written to {args.plot}")
     return train_accuracy
 

@@ -22,6 +22,8 @@ from .engine import (
     vsum,
     zero_grad,
 )
+from .chainrule import explain
+from .forward import hessian, hvp, jacobian, jvp
 from .gradcheck import GradcheckError, gradcheck, gradcheck_parameters, gradgradcheck, numerical_grad
 from .functional import cos, exp, grad, log, relu, sigmoid, sin, softplus, sqrt, tanh, value_and_grad
 from .nn import MLP, Layer, Module, Neuron
@@ -45,6 +47,11 @@ __all__ = [
     "zero_grad",
     "grad",
     "value_and_grad",
+    "explain",
+    "jvp",
+    "jacobian",
+    "hessian",
+    "hvp",
     "exp",
     "log",
     "sqrt",

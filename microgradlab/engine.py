@@ -217,7 +217,7 @@ class Value:
         or an optimizer's ``zero_grad()`` between steps (a ``grad`` of ``None``
         counts as none yet).  Interior nodes' grads are recomputed on every call.
         With ``create_graph=True`` each leaf's grad is a ``Value`` that can be
-        differentiated again (interior nodes keep plain floats, so no node
+        differentiated again (interior nodes keep plain floats, so that no node
         refers to itself through its gradient).
 
         If it raises -- a derivative outside its domain, say -- no gradient has
@@ -240,10 +240,13 @@ class Value:
             return (_rebuild_leaf, (type(self),) + state)
         if self._prim is None:
             raise TypeError("a hand-written node (Value(data, _children, _op)) cannot be pickled")
-        return (_rebuild_node, (self._prim.name, self._kind % CHECKED, self._a, self._b) + state)
+        return (_rebuild_node, (self._prim.name, self._kind % CHECKED, self._a, getattr(self, "_b", None)) + state)
 
-    # The fast backward rule of a node; each node class binds its own (nodes.py).
-    def _vjp(self, g: Any, m: Any) -> None:  # pragma: no cover - leaves never run it
+    # The fast backward rules of a node; each node class binds its own (nodes.py).
+    def _vjp(self, g: float) -> None:  # pragma: no cover - leaves never run it
+        raise AssertionError("a leaf has no inputs")
+
+    def _vjp_graph(self, g: Any, m: Any) -> None:  # pragma: no cover - leaves never run it
         raise AssertionError("a leaf has no inputs")
 
 
@@ -265,30 +268,42 @@ def run_backward(root: Value, gradient: Any = 1.0, create_graph: bool = False, k
         raise
     root.grad = seed
     try:
-        for node in order:  # each node after every node that uses it
-            g = node.grad
-            if g == 0.0:  # nothing to pass on (inactive relus, unused branches); a Value is never == 0.0
-                continue
-            try:
-                if create_graph or g - g == 0.0:  # g is finite: the fast rule (nodes.py)
-                    node._vjp(g, m)
-                else:  # an infinite or NaN g: an exact zero derivative must still win
-                    _chain_rule(node, g, m)
-            except TypeError:
-                _resume(node, g, m)
-            if saved is not None:
-                _check_grads(node)
+        if create_graph or saved is not None:
+            for node in order:
+                g = node.grad
+                if g == 0.0:  # a Value is never == 0.0
+                    node.grad = 0.0
+                    continue
+                _propagate(node, g, m)
+                if saved is not None:
+                    _check_grads(node)
+        else:
+            for node in order:  # each node after every node that uses it
+                g = node.grad
+                if g == 0.0:  # nothing to pass on (inactive relus, unused branches)
+                    node.grad = 0.0
+                    continue
+                try:
+                    if g - g == 0.0:  # g is finite: the fast rule (nodes.py)
+                        node._vjp(g)
+                    else:  # an infinite or NaN g: an exact zero derivative must still win
+                        _chain_rule(node, g, m)
+                except TypeError:
+                    _resume(node, g, m)
     except BaseException:
         if saved is not None:
             for v, g in saved:
                 v.grad = g
         _reset(order)
         raise
-    if create_graph:
+    if create_graph:  # leaves' grads are Values (a constant one too); interior nodes keep numbers
         kept = {id(v) for v in keep}
         for node in order:
             if isinstance(node.grad, Value) and id(node) not in kept:
                 node.grad = node.grad.data
+        for leaf in leaves(root):
+            if leaf.grad is not None and not isinstance(leaf.grad, Value):
+                leaf.grad = Value(leaf.grad)
 
 
 class _Leaf(Value):
@@ -316,10 +331,11 @@ class _HandWritten(Value):
     def inputs(self) -> Tuple[Any, ...]:
         return self._a
 
-    def _vjp(self, g: Any, m: Any) -> None:
-        if m is not SCALAR_MATH:
-            raise TypeError(f"backward(create_graph=True) cannot differentiate a hand-written _backward "
-                            f"(the node {self!r} with _op={self._op!r})")
+    def _vjp_graph(self, g: Any, m: Any) -> None:
+        raise TypeError(f"backward(create_graph=True) cannot differentiate a hand-written _backward "
+                        f"(the node {self!r} with _op={self._op!r})")
+
+    def _vjp(self, g: float) -> None:
         for child in self._a:
             if isinstance(child, Value) and child.grad is None:
                 child.grad = 0.0
@@ -418,7 +434,7 @@ def local_derivatives(node: Value, m: Any = SCALAR_MATH) -> List[Tuple[Value, An
 def _chain_rule(node: Value, g: Any, m: Any) -> None:
     """One node's chain-rule step: each input's grad += zmul(g, local derivative)."""
     if node._prim is None:  # a hand-written node
-        node._vjp(g, m)
+        node._vjp(g) if m is SCALAR_MATH else node._vjp_graph(g, m)
         return
     for v, d in local_derivatives(node, m):
         contribution = m.zmul(g, d)
@@ -428,8 +444,10 @@ def _chain_rule(node: Value, g: Any, m: Any) -> None:
 def _propagate(node: Value, g: Any, m: Any) -> None:
     """What backward does at one node: the fast rule for a finite ``g``, the plain one otherwise."""
     try:
-        if m is not SCALAR_MATH or g - g == 0.0:
-            node._vjp(g, m)
+        if m is not SCALAR_MATH:
+            node._vjp_graph(g, m)
+        elif g - g == 0.0:
+            node._vjp(g)
         else:
             _chain_rule(node, g, m)
     except TypeError:
@@ -466,9 +484,11 @@ def _check_rule(node: Value) -> None:
 
 
 def _seed(gradient: Any, create_graph: bool) -> Any:
+    """The starting gradient: a float, or with ``create_graph`` a Value, so that every grad is one."""
     if isinstance(gradient, Value):
         return gradient if create_graph else gradient.data
-    return _real(gradient, "backward: gradient")
+    seed = _real(gradient, "backward: gradient")
+    return Value(seed) if create_graph else seed
 
 
 def _reset(order: Sequence[Value]) -> None:

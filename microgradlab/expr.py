@@ -67,14 +67,40 @@ def _where(node: ast.AST) -> str:
     return f" at {line}column {node.col_offset + 1}"
 
 
-def _reject(node: ast.AST, part: ast.AST) -> ExpressionError:
+#: What to write instead of a rejected operator that people mean as something else.
+_INSTEAD = {ast.BitXor: "use ** for powers, e.g. x**2"}
+
+
+def _operator_at(node: ast.AST, text: str) -> ast.AST:
+    """A node placed at ``node``'s operator: between its operands for a binary operation."""
+    where = ast.Constant(None)
+    where.lineno, where.col_offset = node.lineno, node.col_offset
+    if isinstance(node, ast.BinOp) and node.left.end_lineno == node.lineno == 1:
+        between = text[node.left.end_col_offset:node.right.col_offset]
+        symbol = _DESCRIBED[type(node.op)].rsplit(" ", 1)[-1] if type(node.op) in _DESCRIBED else ""
+        if symbol and symbol in between:
+            where.col_offset = node.left.end_col_offset + between.index(symbol)
+    return where
+
+
+def _reject(node: ast.AST, part: ast.AST, text: str = "") -> ExpressionError:
     """The error for ``part`` (a node or an operator) of ``node``, which is not on the whitelist."""
     what = _DESCRIBED.get(type(part))
     if what is None and isinstance(part, ast.Constant):
         what = f"{type(part.value).__name__} constants ({part.value!r})"
     what = what or f"{type(part).__name__} syntax"
-    return ExpressionError(f"{what} not allowed{_where(node)}: use numbers, variable names, "
-                           "+ - * / **, parentheses and op-table functions such as tanh(x)")
+    noun = what.split(" (")[0]
+    verb = "are" if noun.endswith("s") and not noun.endswith("ss") and not noun.startswith("the ") else "is"
+    instead = _INSTEAD.get(type(part), "use numbers, variable names, + - * / **, parentheses and op-table "
+                                       "functions such as tanh(x)")
+    at = _operator_at(node, text) if part is not node else node
+    return ExpressionError(f"{what} {verb} not allowed{_where(at)}: {instead}")
+
+
+def _not_callable_here(name: str, node: ast.AST) -> ExpressionError:
+    """``sum``, ``dot``, ...: op-table functions of lists, which expressions cannot write."""
+    return ExpressionError(f"{name}() takes a list of values, which expressions cannot write{_where(node)}; "
+                           f"write the terms out, e.g. x + y + z")
 
 
 def _function(node: ast.Call) -> ops.Primitive:
@@ -83,7 +109,9 @@ def _function(node: ast.Call) -> ops.Primitive:
         raise ExpressionError(f"only functions called by name are allowed{_where(node)}, e.g. tanh(x)")
     name = node.func.id
     prim = ops.PRIMITIVES.get(name)
-    if prim is None or prim.arity not in (1, 2):
+    if prim is not None and prim.arity not in (1, 2):
+        raise _not_callable_here(name, node)
+    if prim is None:
         known = ", ".join(sorted(n for n, p in ops.PRIMITIVES.items() if p.arity in (1, 2)))
         raise ExpressionError(f"unknown function {name!r}{_where(node)}; known functions: {known}")
     if node.keywords:
@@ -94,7 +122,7 @@ def _function(node: ast.Call) -> ops.Primitive:
     return prim
 
 
-def _validate(tree: ast.Expression) -> Tuple[str, ...]:
+def _validate(tree: ast.Expression, text: str) -> Tuple[str, ...]:
     """Check every node against the whitelist and return the variable names in order of appearance.
 
     Iterative, so the depth check itself cannot overflow the stack.
@@ -106,8 +134,12 @@ def _validate(tree: ast.Expression) -> Tuple[str, ...]:
         if depth > MAX_DEPTH:
             raise ExpressionError(f"expression nested more than {MAX_DEPTH} deep")
         if isinstance(node, ast.Name):
-            if node.id in ops.PRIMITIVES:
-                raise ExpressionError(f"{node.id!r} is a function{_where(node)}; call it, e.g. {node.id}(x)")
+            prim = ops.PRIMITIVES.get(node.id)
+            if prim is not None and prim.arity not in (1, 2):
+                raise _not_callable_here(node.id, node)
+            if prim is not None:
+                example = f"{node.id}(x)" if prim.arity == 1 else f"{node.id}(x, 0.1)"
+                raise ExpressionError(f"{node.id!r} is a function{_where(node)}; call it, e.g. {example}")
             names[node.id] = None
             continue
         if isinstance(node, ast.Constant):
@@ -123,7 +155,7 @@ def _validate(tree: ast.Expression) -> Tuple[str, ...]:
             _function(node)
             children = list(node.args)
         else:
-            raise _reject(node, node.op if isinstance(node, (ast.BinOp, ast.UnaryOp)) else node)
+            raise _reject(node, node.op if isinstance(node, (ast.BinOp, ast.UnaryOp)) else node, text)
         stack.extend((child, depth + 1) for child in reversed(children))  # left first: source order
     return tuple(names)
 
@@ -204,13 +236,27 @@ def _apply(prim: ops.Primitive, *args: Operand) -> Operand:
     return out if any(isinstance(a, Value) for a in args) else out.data
 
 
+def _check_parentheses(text: str) -> None:
+    """Refuse parentheses nested deeper than :data:`MAX_DEPTH` before Python's parser meets its own limits
+    (which differ between CPython and PyPy)."""
+    depth = 0
+    for column, char in enumerate(text, 1):
+        depth += (char == "(") - (char == ")")
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"parentheses nested more than {MAX_DEPTH} deep at column {column}")
+
+
 def parse(text: str) -> Expression:
     """Parse and validate ``text``; :class:`ExpressionError` says what is wrong and where.
 
     >>> parse("x.__class__")
     Traceback (most recent call last):
     ...
-    microgradlab.expr.ExpressionError: attribute access not allowed at column 1: use numbers, ...
+    microgradlab.expr.ExpressionError: attribute access is not allowed at column 1: use numbers, ...
+    >>> parse("x^2")
+    Traceback (most recent call last):
+    ...
+    microgradlab.expr.ExpressionError: the operator ^ is not allowed at column 2: use ** for powers, e.g. x**2
     >>> parse("exp(x, y)")
     Traceback (most recent call last):
     ...
@@ -222,6 +268,10 @@ def parse(text: str) -> Expression:
         raise ExpressionError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if not text.strip():
         raise ExpressionError("the expression is empty")
+    bad = next((i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:  # a byte that was not UTF-8, kept by the command line as a lone surrogate
+        raise ExpressionError(f"the expression is not valid text at column {bad + 1} (a byte that is not UTF-8)")
+    _check_parentheses(text)
     source = text.lstrip(" \t")  # eval mode rejects leading spaces as an indent
     shift = len(text) - len(source)
     try:
@@ -235,7 +285,9 @@ def parse(text: str) -> Expression:
     for node in ast.walk(tree):  # columns as in the text given
         if isinstance(node, ast.expr) and node.lineno == 1:
             node.col_offset += shift
-    return Expression(text, _validate(tree), tree)
+        if isinstance(node, ast.expr) and node.end_lineno == 1:
+            node.end_col_offset = (node.end_col_offset or 0) + shift
+    return Expression(text, _validate(tree, text), tree)
 
 
 def parse_bindings(text: str) -> Dict[str, float]:

@@ -33,6 +33,8 @@ def _function(name: str) -> Callable[[Any], Any]:
     def fn(x: Any) -> Any:
         if isinstance(x, Value):
             return apply(prim, x)
+        if hasattr(x, "_apply_primitive"):  # a forward-mode Dual (microgradlab.forward)
+            return x._apply_primitive(prim)
         return apply(prim, _real(x, name)).data
 
     fn.__name__ = name

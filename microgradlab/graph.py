@@ -36,10 +36,14 @@ def topological_order(root: Any, checked: List[Any]) -> List[Any]:
 
     Iterative depth-first search: the reverse of its postorder.  Each node's
     ``grad`` slot is its visit mark while the search runs (its gradient is
-    recomputed anyway) and is 0.0 when this returns.  Nodes whose kind has
+    recomputed anyway) and is 0 when this returns.  Nodes whose kind has
     ``CHECKED`` are also appended to ``checked``.
     """
-    opened, done = object(), object()  # marks made for this call: no stale grad can equal them
+    # Marks made for this call, so no stale grad can be one of them.  ``done`` is
+    # also the starting gradient: a zero of a float subclass, which has ordinary
+    # identity on every interpreter (PyPy compares plain floats by value under
+    # ``is``) and adds like 0.0, giving plain floats.
+    opened, done = object(), _Zero()
     order: List[Any] = []
     stack = [root]
     push, pop, emit, extend = stack.append, stack.pop, order.append, stack.extend
@@ -102,9 +106,16 @@ def topological_order(root: Any, checked: List[Any]) -> List[Any]:
             node.grad = 0.0
         raise
     order.reverse()
-    for node in order:
-        node.grad = 0.0
     return order
+
+
+class _Zero(float):
+    """0.0 with an identity of its own: see topological_order."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "0.0"
 
 
 def _is_interior(v: Any) -> bool:

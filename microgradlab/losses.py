@@ -31,11 +31,12 @@ for any logit.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
-from .engine import Value, dot, logsumexp, vsum
+from .engine import Value, apply, dot, logsumexp, vsum
 from .functional import exp, relu, softplus
 
 __all__ = [
@@ -167,14 +168,24 @@ def mse(outputs: Union[Output, Sequence[Output]], labels: Any) -> Value:
     return dot(diffs, diffs) / (2 * len(outputs))
 
 
-def _logsumexp(where: str, logits: Sequence[Scalar]) -> Value:
-    """``log Σ exp(z)`` of one vector of logits: the engine's one-node, stable log-sum-exp."""
+def _shifted(where: str, logits: Sequence[Scalar]) -> Tuple[List[Any], Value]:
+    """``z - max(z)`` and ``log Σ exp(z - max(z))``: exact to a few ulps for any finite logits.
+
+    Subtracting the maximum before anything else keeps every difference
+    small; ``z - logsumexp(z)`` would lose digits to the rounding of
+    ``logsumexp(z)`` when ``|z|`` is large.  The maximum is built from ops
+    (``max(a, b) = a + relu(b - a)``), so compiled tapes see it and its
+    gradient is honest (it cancels: the results do not depend on the shift).
+    NaN in any logit gives NaN.
+    """
     if not _is_vector(logits) or not logits:
         raise ValueError(f"{where}: logits must be a non-empty list of Values or numbers, got {logits!r}")
     for z in logits:
-        if not math.isfinite(_data(z, f"{where}: logit")):
-            raise ValueError(f"{where}: logits must be finite, got {z!r}")
-    return logsumexp(logits)
+        if not isinstance(z, Value) and (isinstance(z, bool) or not isinstance(z, numbers.Real)):
+            raise ValueError(f"{where}: a logit must be a Value or a number, got {z!r}")
+    top = functools.reduce(lambda a, b: a + apply("relu", b - a), logits)
+    shifted = [z - top for z in logits]
+    return shifted, logsumexp(shifted)
 
 
 def softmax(logits: Sequence[Scalar]) -> List[Value]:
@@ -184,9 +195,11 @@ def softmax(logits: Sequence[Scalar]) -> List[Value]:
     [0.25, 0.25, 0.25, 0.25]
     >>> [p.data for p in softmax([1000.0, -1000.0])]
     [1.0, 0.0]
+    >>> [p.data for p in softmax([1e15, 1e15])]
+    [0.5, 0.5]
     """
-    lse = _logsumexp("softmax", logits)
-    return [exp(z - lse) for z in logits]
+    shifted, lse = _shifted("softmax", logits)
+    return [(z - lse).exp() for z in shifted]
 
 
 def log_softmax(logits: Sequence[Scalar]) -> List[Value]:
@@ -195,17 +208,17 @@ def log_softmax(logits: Sequence[Scalar]) -> List[Value]:
     >>> [v.data for v in log_softmax([1000.0, -1000.0])]
     [0.0, -2000.0]
     """
-    lse = _logsumexp("log_softmax", logits)
-    return [z - lse for z in logits]
+    shifted, lse = _shifted("log_softmax", logits)
+    return [z - lse for z in shifted]
 
 
 def _cross_entropy_one(where: str, logits: Sequence[Scalar], target: Any) -> Value:
-    lse = _logsumexp(where, logits)
+    shifted, lse = _shifted(where, logits)
     if _is_vector(target):
         probs = _probabilities(where, target, len(logits))
         # -Σ p_i log_softmax_i = (Σ p_i)·lse - Σ p_i z_i
-        return lse * math.fsum(probs) - dot(probs, logits)
-    return lse - logits[_class_index(where, target, len(logits))]
+        return lse * math.fsum(probs) - dot(probs, shifted)
+    return lse - shifted[_class_index(where, target, len(logits))]
 
 
 def cross_entropy(logits: Sequence[Any], targets: Any) -> Value:

@@ -113,9 +113,10 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand], bias: Optional[Operand] = 
     """
     if xs.__class__ is not tuple:
         xs = tuple(xs) if xs.__class__ is list else _items(xs, "dot")[0]
-    if ws.__class__ is not tuple:
-        ws = tuple(ws) if ws.__class__ is list else _items(ws, "dot")[0]
+    if ws.__class__ is not tuple and ws.__class__ is not list:
+        ws = _items(ws, "dot")[0]
     if bias is None:
+        ws = ws if ws.__class__ is tuple else tuple(ws)
         n_weights = len(ws)
     else:
         ws = (*ws, bias)

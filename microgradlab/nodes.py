@@ -9,16 +9,15 @@ reference); this module does the same arithmetic faster, by specialising:
   ``MANY`` ...: where the node's Value inputs sit), so a node stores only
   ``data``, ``grad``, ``_label`` and its inputs ``_a``/``_b``, and neither the
   ordering nor the rule tests operands for constants.
-* Each class binds ``_vjp(node, g, m)``: the table's partials for that kind,
-  with a constant partial (``ops.Constant``) multiplied in without a call and
-  ``dot``'s partials (the other factor) without any call.
-
-``m`` is the math namespace: ``ops.SCALAR_MATH`` for plain backward (then the
-engine only calls ``_vjp`` with a finite, non-zero ``g``, so ``g * d`` equals
-the strong-zero product ``zmul(g, d)`` up to the sign of a zero that is added
-to a sum), or the engine's Value namespace for ``create_graph``, where every
-product is ``m.zmul`` so that first derivatives equal plain backward's to the
-bit.  Each rule writes its inputs' gradients in the order of
+* Each class binds two rules made from the table's partials for that kind:
+  ``_vjp(node, g)`` for plain backward, with a constant partial
+  (``ops.Constant``) multiplied in without a call and ``dot``'s partials (the
+  other factor) without any call; the engine only calls it with a finite,
+  non-zero ``g``, where ``g * d`` equals the strong-zero product ``zmul(g, d)``
+  up to the sign of a zero that is added to a sum.  And ``_vjp_graph(node, g,
+  m)`` for ``create_graph``, with ``m`` the engine's Value namespace, where
+  every product is ``m.zmul``, so that first derivatives equal plain
+  backward's to the bit.  Each rule writes its inputs' gradients in the order of
 ``engine.local_derivatives``; the engine relies on that to resume a rule that
 met a ``grad`` of ``None``.  ``tests/test_backward.py`` checks every rule
 against the reference on random graphs.
@@ -46,8 +45,9 @@ def node_classes(prim: Primitive, base: type) -> Tuple[Optional[type], ...]:
         made = [base] + [None] * MIXED
         for kind in kinds:
             checked = CHECKED if _may_raise(prim, kind) else 0
+            plain, graph = _rule(prim, kind)
             made[kind] = type("Value", (base,), {
-                "__slots__": (), "_prim": prim, "_kind": kind + checked, "_vjp": _rule(prim, kind),
+                "__slots__": (), "_prim": prim, "_kind": kind + checked, "_vjp": plain, "_vjp_graph": graph,
                 "__module__": base.__module__, "__qualname__": f"Value[{prim.name}]"})
         classes = tuple(made)
         object.__setattr__(prim, "node_classes", classes)  # the table entry is frozen; this is its cache
@@ -64,97 +64,116 @@ def _may_raise(prim: Primitive, kind: int) -> bool:
     return any(can_raise)
 
 
-def _rule(prim: Primitive, kind: int) -> Callable[[Any, Any, Any], None]:
+def _rule(prim: Primitive, kind: int) -> Tuple[Callable[..., None], Callable[..., None]]:
+    """``(plain rule(node, g), graph rule(node, g, m))`` for nodes of ``prim`` of one kind."""
     if prim.name == "dot":
-        return _vjp_dot
+        return _dot_plain, _dot_graph
     if kind >= MANY:
-        return _reduce_rule(prim, kind)
+        return _reduce_rules(prim, kind)
     const = [d.value if isinstance(d, Constant) else None for d in prim.partials]
     da, db = prim.partials[0], prim.partials[-1]
     ca, cb = const[0], const[-1]
+    m0 = SCALAR_MATH
     unary = prim.arity == 1
 
-    def one_a(node: Any, g: Any, m: Any) -> None:
+    # Plain backward: g is a finite, non-zero float; one small function per case.
+    def a_const(node: Any, g: float) -> None:
+        node._a.grad += g * ca
+
+    def a_unary(node: Any, g: float) -> None:
         a = node._a
-        if m is SCALAR_MATH:
-            if ca is not None:
-                a.grad += g * ca
-            elif unary:
-                a.grad += g * da(m, a.data, node.data)
-            else:
-                a.grad += g * da(m, a.data, node._b, node.data)
-        else:
-            a.grad += m.zmul(g, ca if ca is not None else da(m, *node.inputs, node))
+        a.grad += g * da(m0, a.data, node.data)
 
-    def one_b(node: Any, g: Any, m: Any) -> None:
+    def a_binary(node: Any, g: float) -> None:
+        a = node._a
+        a.grad += g * da(m0, a.data, node._b, node.data)
+
+    def b_const(node: Any, g: float) -> None:
+        node._b.grad += g * cb
+
+    def b_call(node: Any, g: float) -> None:
         b = node._b
-        if m is SCALAR_MATH:
-            b.grad += g * (cb if cb is not None else db(m, node._a, b.data, node.data))
-        else:
-            b.grad += m.zmul(g, cb if cb is not None else db(m, node._a, b, node))
+        b.grad += g * db(m0, node._a, b.data, node.data)
 
-    def both(node: Any, g: Any, m: Any) -> None:
+    def both(node: Any, g: float) -> None:
         a = node._a
         b = node._b
-        if m is SCALAR_MATH:
-            x, y, out = a.data, b.data, node.data
-            a.grad += g * (ca if ca is not None else da(m, x, y, out))
-            b.grad += g * (cb if cb is not None else db(m, x, y, out))
-        else:
-            da_value = ca if ca is not None else da(m, a, b, node)
-            db_value = cb if cb is not None else db(m, a, b, node)
-            a.grad += m.zmul(g, da_value)
-            b.grad += m.zmul(g, db_value)
+        x, y, out = a.data, b.data, node.data
+        a.grad += g * (ca if ca is not None else da(m0, x, y, out))
+        b.grad += g * (cb if cb is not None else db(m0, x, y, out))
 
-    return {ONE_A: one_a, ONE_B: one_b, BOTH: both}[kind]
+    # create_graph: every product is the strong-zero m.zmul on Values.
+    def graph_a(node: Any, g: Any, m: Any) -> None:
+        node._a.grad += m.zmul(g, ca if ca is not None else da(m, *node.inputs, node))
+
+    def graph_b(node: Any, g: Any, m: Any) -> None:
+        node._b.grad += m.zmul(g, cb if cb is not None else db(m, node._a, node._b, node))
+
+    def graph_both(node: Any, g: Any, m: Any) -> None:
+        a = node._a
+        b = node._b
+        da_value = ca if ca is not None else da(m, a, b, node)
+        db_value = cb if cb is not None else db(m, a, b, node)
+        a.grad += m.zmul(g, da_value)
+        b.grad += m.zmul(g, db_value)
+
+    if kind == ONE_A:
+        return (a_const if ca is not None else a_unary if unary else a_binary), graph_a
+    if kind == ONE_B:
+        return (b_const if cb is not None else b_call), graph_b
+    return both, graph_both
 
 
-def _reduce_rule(prim: Primitive, kind: int) -> Callable[[Any, Any, Any], None]:
+def _reduce_rules(prim: Primitive, kind: int) -> Tuple[Callable[..., None], Callable[..., None]]:
     # An n-ary reduction (sum, logsumexp): one elementwise partial d(m, x_i, out).
     d = prim.partials[0]
     constant = d.value if isinstance(d, Constant) else None
 
-    def rule(node: Any, g: Any, m: Any) -> None:
-        items = node._a if kind == MANY else [v for v in node._a if v.__class__ is not float]
-        if m is SCALAR_MATH:
-            if constant is not None:
-                gd = g * constant
-                for v in items:
-                    v.grad += gd
-            else:
-                out = node.data
-                for v in items:
-                    v.grad += g * d(m, v.data, out)
+    def values(node: Any) -> Any:
+        return node._a if kind == MANY else [v for v in node._a if v.__class__ is not float]
+
+    def plain(node: Any, g: float) -> None:
+        if constant is not None:
+            gd = g * constant
+            for v in values(node):
+                v.grad += gd
         else:
-            for v in items:
-                v.grad += m.zmul(g, constant if constant is not None else d(m, v, node))
+            out = node.data
+            for v in values(node):
+                v.grad += g * d(SCALAR_MATH, v.data, out)
 
-    return rule
+    def graph(node: Any, g: Any, m: Any) -> None:
+        for v in values(node):
+            v.grad += m.zmul(g, constant if constant is not None else d(m, v, node))
+
+    return plain, graph
 
 
-def _vjp_dot(node: Any, g: Any, m: Any) -> None:
+def _dot_plain(node: Any, g: float) -> None:
     # dot's partials are the other factor (ops.Factor): d/dw_i = x_i, d/dx_i = w_i,
     # and d/dbias = 1 (its input is the constant 1).  The bias comes last.
     ws, xs = node._a, node._b
     kind = node._kind
-    if m is SCALAR_MATH:
-        if kind == MANY:  # Values times numbers: a layer's weights times its input
-            for w, x in zip(ws, xs):
-                w.grad += g * x
-        elif kind == MANY_AB:
-            for w, x in zip(ws, xs):
-                w.grad += g * x.data
-                x.grad += g * w.data
-        else:
-            for w, x in zip(ws, xs):
-                w_is_value, x_is_value = w.__class__ is not float, x.__class__ is not float
-                if w_is_value:
-                    w.grad += g * (x.data if x_is_value else x)
-                if x_is_value:
-                    x.grad += g * (w.data if w_is_value else w)
-        if len(ws) > len(xs) and ws[-1].__class__ is not float:
-            ws[-1].grad += g
-        return
+    if kind == MANY:  # Values times numbers: a layer's weights times its input
+        for w, x in zip(ws, xs):
+            w.grad += g * x
+    elif kind == MANY_AB:
+        for w, x in zip(ws, xs):
+            w.grad += g * x.data
+            x.grad += g * w.data
+    else:
+        for w, x in zip(ws, xs):
+            w_is_value, x_is_value = w.__class__ is not float, x.__class__ is not float
+            if w_is_value:
+                w.grad += g * (x.data if x_is_value else x)
+            if x_is_value:
+                x.grad += g * (w.data if w_is_value else w)
+    if len(ws) > len(xs) and ws[-1].__class__ is not float:
+        ws[-1].grad += g
+
+
+def _dot_graph(node: Any, g: Any, m: Any) -> None:
+    ws, xs = node._a, node._b
     zmul = m.zmul
     for w, x in zip(ws, xs):
         if w.__class__ is not float:
@@ -163,4 +182,3 @@ def _vjp_dot(node: Any, g: Any, m: Any) -> None:
             x.grad += zmul(g, w)
     if len(ws) > len(xs) and ws[-1].__class__ is not float:
         ws[-1].grad += zmul(g, 1.0)
-

@@ -106,6 +106,7 @@ class Primitive:
     rule_forward: Optional[Callable[..., float]] = None
     partials_can_raise: Tuple[bool, ...] = ()
     op_string: str = ""
+    formula: Tuple[str, ...] = ()  # per input, the local derivative rule as text (for explain)
     node_classes: Any = field(default=None, compare=False, repr=False)  # the engine's cache
 
     @property
@@ -169,6 +170,7 @@ def define(
     rule_forward: Optional[Callable[..., float]] = None,
     partials_can_raise: Union[bool, Tuple[bool, ...]] = True,
     op_string: Optional[str] = None,
+    formula: Union[str, Tuple[str, ...]] = (),
 ) -> Primitive:
     """Add a primitive to the op table and return it.
 
@@ -186,6 +188,9 @@ def define(
     partials never raise for inputs the forward rule accepted (built-in entries say so; it lets backward
     skip its check before changing any gradient); ``op_string`` is how
     micrograd would print the op in ``Value._op`` (default: the name).
+
+    ``formula`` states each partial as text, e.g. ``"d/dx tanh(x) = 1 - tanh(x)²"``
+    (a str for one input); :func:`microgradlab.explain` shows it.
     """
     if not name.isidentifier():
         raise ValueError(f"define: op name must be an identifier, got {name!r}")
@@ -199,6 +204,9 @@ def define(
     if arity == 0 and len(partials) != 1 and name != "dot":
         raise ValueError(f"define: the n-ary op {name!r} needs one elementwise partial d(m, x_i, out), "
                          f"got {len(partials)}")
+    formula = (formula,) if isinstance(formula, str) else tuple(formula)
+    if formula and len(formula) != len(partials):
+        raise ValueError(f"define: {name!r} has {len(partials)} partials but {len(formula)} formulas")
     if template is None:
         template = f"{name}({', '.join('{%d}' % i for i in range(n))})" if n else f"{name}(...)"
     prim = Primitive(
@@ -216,6 +224,7 @@ def define(
         partials_can_raise=(tuple(bool(c) for c in partials_can_raise) if isinstance(partials_can_raise, tuple)
                             else (bool(partials_can_raise),) * len(partials)),
         op_string=op_string if op_string is not None else name,
+        formula=formula,
     )
     PRIMITIVES[name] = prim
     for namespace in _NAMESPACES:
@@ -441,6 +450,7 @@ define("zmul", _zmul, (lambda m, x, y, out: y, lambda m, x, y, out: x), partials
        doc="x * y, but 0 when either factor is exactly 0: the chain rule's product (masks select)")
 
 
+
 def _logsumexp(xs: Any) -> float:
     if not xs:
         raise ValueError("logsumexp needs at least one input")
@@ -468,7 +478,6 @@ define("logsumexp", _logsumexp, (lambda m, x, out: m.exp(x - out),), arity=0, sy
        template="logsumexp([{0}])", array_forward=_np_logsumexp,
        doc="log Σ exp(x_i) in one node, stable for any finite inputs; its partials are the softmax")
 
-
 def _dot(ws: Any, xs: Any) -> float:
     # A bias is one weight more than inputs: the weight of a constant input 1.
     total = sum(map(operator.mul, ws, xs), 0.0)
@@ -478,6 +487,38 @@ def _dot(ws: Any, xs: Any) -> float:
 define("dot", _dot, (Factor(1), Factor(0)), arity=0, partials_can_raise=False,
        symbol="·", template="dot([{0}], [{1}])",
        doc="sum of w_i * x_i in one node; a last extra weight is a bias (its input is 1)")
+
+
+# The built-in partials as text, one per input, for explain() and the docs.  Set
+# here in one place so that the rules above stay one line each.
+_FORMULAS = {
+    "add": ("d/dx (x + y) = 1", "d/dy (x + y) = 1"),
+    "sub": ("d/dx (x - y) = 1", "d/dy (x - y) = -1"),
+    "mul": ("d/dx (x * y) = y", "d/dy (x * y) = x"),
+    "div": ("d/dx (x / y) = 1 / y", "d/dy (x / y) = -x / y²"),
+    "pow": ("d/dx x**y = y * x**(y - 1)", "d/dy x**y = x**y * log(x)"),
+    "neg": ("d/dx (-x) = -1",),
+    "abs": ("d/dx |x| = sign(x)",),
+    "exp": ("d/dx exp(x) = exp(x)",),
+    "log": ("d/dx log(x) = 1 / x",),
+    "sqrt": ("d/dx √x = 1 / (2√x)",),
+    "tanh": ("d/dx tanh(x) = 1 - tanh(x)²",),
+    "sigmoid": ("d/dx σ(x) = σ(x) * (1 - σ(x))",),
+    "relu": ("d/dx relu(x) = 1 if x > 0 else 0",),
+    "leaky_relu": ("d/dx leaky_relu(x, s) = 1 if x > 0 else s", "d/ds leaky_relu(x, s) = 0 if x > 0 else x"),
+    "softplus": ("d/dx softplus(x) = σ(x)",),
+    "sin": ("d/dx sin(x) = cos(x)",),
+    "cos": ("d/dx cos(x) = -sin(x)",),
+    "sum": ("d/dx_i Σ x = 1",),
+    "logsumexp": ("d/dx_i LSE(x) = exp(x_i - LSE(x))",),
+    "dot": ("d/dw_i (w · x) = x_i", "d/dx_i (w · x) = w_i"),
+    "step": ("d/dx step(x) = 0",),
+    "sign": ("d/dx sign(x) = 0",),
+    "xlogy": ("d/dx x·log(y) = log(y)", "d/dy x·log(y) = x / y"),
+    "zmul": ("d/dx (x ⊙ y) = y", "d/dy (x ⊙ y) = x"),
+}
+for _name, _formula in _FORMULAS.items():
+    object.__setattr__(PRIMITIVES[_name], "formula", _formula)  # frozen entries; set once at import
 
 SCALAR_MATH = MathNamespace(lambda prim: prim.in_rules)
 """``m`` for derivative rules on floats: each op's scalar rule, with IEEE results where it would raise."""

@@ -15,6 +15,11 @@ they never add to a graph (a ``.grad`` that is a Value, after
 anything ``step()`` checks the gradients: a NaN or infinite one is a
 ``FloatingPointError`` and no parameter moves.
 
+``state_dict()`` and ``load_state_dict()`` save and restore an optimizer in
+PyTorch's layout.  Each update rule is written once, on vectors: the same
+arithmetic runs on the Parameters (``step()``) and on NumPy arrays while a
+compiled model trains (``step_arrays()``), so one optimizer object serves both.
+
 Schedulers (:class:`StepLR`, :class:`ExponentialLR`) set ``optimizer.lr`` each
 time their ``step()`` is called, once per epoch.
 
@@ -30,9 +35,11 @@ time their ``step()`` is called, once per epoch.
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
-from typing import Any, Iterable, List, Sequence, Tuple
+import operator
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from .engine import Value, no_grad
 
@@ -53,11 +60,72 @@ def _check_number(where: str, name: str, value: Any, *, low: float = 0.0, low_op
     return value
 
 
+class _Vector:
+    """Elementwise float arithmetic on a list: the scalar path's stand-in for a NumPy array.
+
+    Each update rule is written once, on vectors, and runs on these lists for
+    scalar Parameters and on NumPy arrays while a compiled model trains; both
+    do the same IEEE operations in the same order, so the results are identical.
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: List[float]) -> None:
+        self.items = items
+
+    def _map(self, other: Any, op: Callable[[float, float], float]) -> "_Vector":
+        if isinstance(other, _Vector):
+            return _Vector(list(map(op, self.items, other.items)))
+        return _Vector([op(x, other) for x in self.items])
+
+    def __add__(self, other: Any) -> "_Vector":
+        return self._map(other, operator.add)
+
+    def __sub__(self, other: Any) -> "_Vector":
+        return self._map(other, operator.sub)
+
+    def __mul__(self, other: Any) -> "_Vector":
+        return self._map(other, operator.mul)
+
+    def __truediv__(self, other: Any) -> "_Vector":
+        return self._map(other, operator.truediv)
+
+    __radd__ = __add__  # a number on the left: + and * commute exactly in IEEE arithmetic
+    __rmul__ = __mul__
+
+    def __rsub__(self, other: float) -> "_Vector":
+        return _Vector([other - x for x in self.items])
+
+    def sqrt(self) -> "_Vector":
+        return _Vector(list(map(math.sqrt, self.items)))
+
+
+def _sqrt(x: Any) -> Any:
+    if isinstance(x, _Vector):
+        return x.sqrt()
+    import numpy  # an array: the compiled path, where NumPy is loaded already
+
+    return numpy.sqrt(x)
+
+
+def _floats(vector: Any) -> List[float]:
+    return vector.items if isinstance(vector, _Vector) else vector.tolist()
+
+
+def _first(vector: Any) -> float:
+    return vector.items[0] if isinstance(vector, _Vector) else float(vector[0])
+
+
 class Optimizer:
     """Base class: holds the parameters and the learning rate ``lr`` (a positive, finite float).
 
-    Subclasses implement :meth:`_update` on the gradients as floats.
+    Subclasses implement :meth:`_rule`, the update on vectors of floats (lists on
+    scalar Parameters, NumPy arrays while a compiled model trains), and name the
+    hyperparameters and per-parameter state they keep (``_HYPER``, ``_STATE``).
     """
+
+    _HYPER: Tuple[str, ...] = ()  # hyperparameters of the param group, besides lr
+    _STATE: Tuple[str, ...] = ()  # per-parameter state vectors, with PyTorch's names
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         where = type(self).__name__
@@ -75,6 +143,7 @@ class Optimizer:
             seen.add(id(p))
         self.params: List[Value] = params
         self.lr = lr
+        self.state: Dict[str, Any] = {}  # state vector name -> vector (absent before the first step)
 
     @property
     def lr(self) -> float:
@@ -93,27 +162,107 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter from its gradient (see the class for the rule).
 
+        All or nothing: the new values and state are computed first and stored
+        only when all of them are.
+
         Raises:
             FloatingPointError: if a gradient is NaN or infinite; nothing changes.
         """
-        grads = [p.grad.data if isinstance(p.grad, Value) else float(p.grad) for p in self.params]
-        if not math.isfinite(sum(grads)):  # one pass; NaN and ±inf survive a sum
-            for i, (p, g) in enumerate(zip(self.params, grads)):
-                if not math.isfinite(g):
-                    raise FloatingPointError(
-                        f"{type(self).__name__}.step: the gradient of parameter {i} ({p.label or 'unlabelled'}) "
-                        f"is {g}; no parameter was changed")
+        grads = [g.data if isinstance(g, Value) else float(g) for g in (p.grad for p in self.params)]
+        self._check_finite(grads)
         with no_grad():
-            self._update(grads)
+            data, state = self._rule(_Vector([p.data for p in self.params]), _Vector(grads),
+                                     {k: _Vector(_floats(v)) for k, v in self.state.items()})
+        for p, x in zip(self.params, data.items):
+            p.data = x
+        self.state = state
 
-    def _update(self, grads: List[float]) -> None:
+    def step_arrays(self, data: Any, grads: Any) -> Any:
+        """The array form of :meth:`step`: new values for ``data`` (a NumPy array, one entry per
+        parameter in ``self.params`` order) from ``grads``; the parameters themselves are untouched.
+
+        This is what a compiled model's training step calls while its parameters live in
+        arrays; the arithmetic is the same as :meth:`step`'s, operation for operation.
+        """
+        import numpy
+
+        if not numpy.isfinite(grads).all():
+            self._check_finite(grads.tolist())
+        state = {k: v if isinstance(v, numpy.ndarray) else numpy.array(_floats(v)) for k, v in self.state.items()}
+        new, self.state = self._rule(data, grads, state)
+        return new
+
+    def _check_finite(self, grads: List[float]) -> None:
+        if math.isfinite(sum(grads)):  # one pass; NaN and ±inf survive a sum
+            return
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if not math.isfinite(g):
+                raise FloatingPointError(
+                    f"{type(self).__name__}.step: the gradient of parameter {i} ({p.label or 'unlabelled'}) "
+                    f"is {g}; no parameter was changed")
+
+    def _rule(self, data: Any, grads: Any, state: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+        """``(new data, new state)`` from vectors of data and gradients and the state vectors."""
         raise NotImplementedError
 
-    def _decayed(self, grads: List[float], weight_decay: float) -> List[float]:
+    def _decayed(self, data: Any, grads: Any, weight_decay: float) -> Any:
         """``g + weight_decay · p`` (PyTorch's L2 weight decay, added to the gradient)."""
-        if not weight_decay:
-            return grads
-        return [g + weight_decay * p.data for g, p in zip(grads, self.params)]
+        return grads + weight_decay * data if weight_decay else grads
+
+    # --- saving and restoring, in PyTorch's layout -------------------------------------
+
+    def _group(self) -> Dict[str, Any]:
+        return {"lr": self.lr, **{name: getattr(self, name) for name in self._HYPER}}
+
+    def state_dict(self) -> Dict[str, Any]:
+        """The optimizer's state as ``torch.optim.Optimizer.state_dict()`` lays it out.
+
+        ``{"state": {i: {name: float, ...}}, "param_groups": [{"lr": ..., ..., "params": [0, 1, ...]}]}``
+        with parameter ``i`` the ``i``-th of ``self.params``; ``state`` is empty before the first step.
+        """
+        columns = {name: _floats(vector) for name, vector in self.state.items()}
+        state = {i: {name: values[i] for name, values in columns.items()} for i in range(len(self.params))
+                 if columns}
+        return {"state": state, "param_groups": [{**self._group(), "params": list(range(len(self.params)))}]}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; everything is checked before anything changes."""
+        where = f"{type(self).__name__}.load_state_dict"
+        n = len(self.params)
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{where}: expected a mapping with keys 'state' and 'param_groups', got {state_dict!r}")
+        groups = state_dict["param_groups"]
+        if not isinstance(groups, Sequence) or len(groups) != 1 or not isinstance(groups[0], Mapping):
+            raise ValueError(f"{where}: expected one param group, got {groups!r}")
+        group = dict(groups[0])
+        if list(group.pop("params", None) or ()) != list(range(n)):
+            raise ValueError(f"{where}: the param group must list parameters 0..{n - 1} (this optimizer has {n})")
+        if set(group) != set(self._group()):
+            raise ValueError(f"{where}: the param group's keys are {sorted(group)}, expected {sorted(self._group())}")
+        trial = copy.copy(self)  # the hyperparameters go through the constructor's checks
+        trial.lr = group.pop("lr")
+        trial._set_hyper(group)
+        entries = state_dict["state"]
+        if not isinstance(entries, Mapping) or (entries and set(entries) != set(range(n))):
+            raise ValueError(f"{where}: 'state' must be empty or have an entry for each parameter 0..{n - 1}")
+        vectors: Dict[str, Any] = {}
+        if entries:
+            names = trial._state_names()
+            for i in range(n):
+                entry = entries[i]
+                if not isinstance(entry, Mapping) or set(entry) != set(names):
+                    raise ValueError(f"{where}: state {i} must have the keys {sorted(names)}, got {entry!r}")
+            for name in names:
+                vectors[name] = _Vector([_check_number(where, f"state {name}", entries[i][name], low=-math.inf)
+                                         for i in range(n)])
+        self.__dict__.update(trial.__dict__)
+        self.state = vectors
+
+    def _set_hyper(self, group: Dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _state_names(self) -> Tuple[str, ...]:
+        return self._STATE
 
 
 class SGD(Optimizer):
@@ -122,7 +271,7 @@ class SGD(Optimizer):
     For each parameter ``p`` with gradient ``g``::
 
         g = g + weight_decay * p
-        b = momentum * b + g            # b starts at 0, so b = g after the first step
+        b = momentum * b + g            # b = g at the first step
         g = g + momentum * b  if nesterov else  b
         p = p - lr * g
 
@@ -143,29 +292,52 @@ class SGD(Optimizer):
     ...     opt.step()
     >>> round(p.data, 12)        # 1 - 0.5·1 - 0.5·(0.9·1 + 1)
     -0.45
+    >>> opt.state_dict()["state"][0]
+    {'momentum_buffer': 1.9}
     """
+
+    _HYPER = ("momentum", "dampening", "nesterov", "weight_decay")
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
-        self.momentum = _check_number("SGD", "momentum", momentum, high=1.0)
-        self.weight_decay = _check_number("SGD", "weight_decay", weight_decay)
+        self._set_hyper({"momentum": momentum, "dampening": 0.0, "nesterov": nesterov,
+                         "weight_decay": weight_decay})
+
+    def _set_hyper(self, group: Dict[str, Any]) -> None:
+        self.momentum = _check_number("SGD", "momentum", group["momentum"], high=1.0)
+        self.weight_decay = _check_number("SGD", "weight_decay", group["weight_decay"])
+        if group["dampening"] != 0:
+            raise ValueError(f"SGD: dampening is not supported (only 0), got {group['dampening']!r}")
+        nesterov = group["nesterov"]
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"SGD: nesterov must be True or False, got {nesterov!r}")
         if nesterov and not self.momentum:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
-        self.nesterov = bool(nesterov)
-        self.buffers = [0.0] * len(self.params)  # the momentum buffers b
+        self.nesterov = nesterov
+        self.dampening = 0.0
 
-    def _update(self, grads: List[float]) -> None:
-        grads = self._decayed(grads, self.weight_decay)
-        lr, mu = self.lr, self.momentum
-        if mu:
-            buffers = self.buffers = [mu * b + g for b, g in zip(self.buffers, grads)]
-            if self.nesterov:
-                grads = [g + mu * b for g, b in zip(grads, buffers)]
-            else:
-                grads = buffers
-        for p, g in zip(self.params, grads):
-            p.data -= lr * g
+    def _state_names(self) -> Tuple[str, ...]:
+        return ("momentum_buffer",) if self.momentum else ()
+
+    @property
+    def buffers(self) -> List[float]:
+        """The momentum buffers ``b`` as floats (zeros before the first step)."""
+        buffer = self.state.get("momentum_buffer")
+        return [0.0] * len(self.params) if buffer is None else list(_floats(buffer))
+
+    def _rule(self, data: Any, grads: Any, state: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+        g = self._decayed(data, grads, self.weight_decay)
+        mu = self.momentum
+        if not mu:
+            return data - self.lr * g, {}
+        buffer = state.get("momentum_buffer")
+        buffer = g if buffer is None else mu * buffer + g  # torch starts the buffer at the gradient
+        if self.nesterov:
+            g = g + mu * buffer
+        else:
+            g = buffer
+        return data - self.lr * g, {"momentum_buffer": buffer}
 
     def __repr__(self) -> str:
         return (f"SGD(lr={self.lr!r}, momentum={self.momentum!r}, nesterov={self.nesterov!r}, "
@@ -195,32 +367,58 @@ class Adam(Optimizer):
     >>> p.grad = 4.0; opt.step()
     >>> round(p.data, 9)     # the first step moves by lr·g/(|g| + eps)
     0.9
+    >>> sorted(opt.state_dict()["state"][0])
+    ['exp_avg', 'exp_avg_sq', 'step']
     """
+
+    _HYPER = ("betas", "eps", "weight_decay", "amsgrad")
+    _STATE = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
+        self._set_hyper({"betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": False})
+
+    def _set_hyper(self, group: Dict[str, Any]) -> None:
+        betas = group["betas"]
         if not isinstance(betas, Sequence) or len(betas) != 2:
             raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_check_number("Adam", "beta1", betas[0], high=1.0),
                       _check_number("Adam", "beta2", betas[1], high=1.0))
-        self.eps = _check_number("Adam", "eps", eps, low_open=True)
-        self.weight_decay = _check_number("Adam", "weight_decay", weight_decay)
-        self.t = 0
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.eps = _check_number("Adam", "eps", group["eps"], low_open=True)
+        self.weight_decay = _check_number("Adam", "weight_decay", group["weight_decay"])
+        if group["amsgrad"] is not False:
+            raise ValueError(f"Adam: amsgrad is not supported (only False), got {group['amsgrad']!r}")
+        self.amsgrad = False
 
-    def _update(self, grads: List[float]) -> None:
-        grads = self._decayed(grads, self.weight_decay)
+    @property
+    def t(self) -> int:
+        """Steps taken (0 before the first)."""
+        step = self.state.get("step")
+        return 0 if step is None else int(_first(step))
+
+    @property
+    def m(self) -> List[float]:
+        """The first-moment estimates (zeros before the first step)."""
+        return list(_floats(self.state["exp_avg"])) if self.state else [0.0] * len(self.params)
+
+    @property
+    def v(self) -> List[float]:
+        """The second-moment estimates (zeros before the first step)."""
+        return list(_floats(self.state["exp_avg_sq"])) if self.state else [0.0] * len(self.params)
+
+    def _rule(self, data: Any, grads: Any, state: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+        g = self._decayed(data, grads, self.weight_decay)
         beta1, beta2 = self.betas
-        self.t += 1
-        self.m = m = [mi + (1.0 - beta1) * (g - mi) for mi, g in zip(self.m, grads)]  # torch's lerp form
-        self.v = v = [beta2 * vi + (1.0 - beta2) * g * g for vi, g in zip(self.v, grads)]
-        step_size = self.lr / (1.0 - beta1 ** self.t)
-        root_correction = math.sqrt(1.0 - beta2 ** self.t)
-        eps = self.eps
-        for p, mi, vi in zip(self.params, m, v):
-            p.data -= step_size * mi / (math.sqrt(vi) / root_correction + eps)
+        zeros = g * 0.0
+        m, v = state.get("exp_avg", zeros), state.get("exp_avg_sq", zeros)
+        t = self.t + 1
+        m = m + (1.0 - beta1) * (g - m)  # torch's lerp form
+        v = beta2 * v + (1.0 - beta2) * g * g
+        step_size = self.lr / (1.0 - beta1 ** t)
+        root_correction = math.sqrt(1.0 - beta2 ** t)
+        new = data - step_size * m / (_sqrt(v) / root_correction + self.eps)
+        return new, {"step": zeros + float(t), "exp_avg": m, "exp_avg_sq": v}
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr!r}, betas={self.betas!r}, eps={self.eps!r}, weight_decay={self.weight_decay!r})"
@@ -231,7 +429,12 @@ class LRScheduler:
 
     ``lr`` after ``k`` calls of ``step()`` is ``base_lr · factor(k)``, computed in
     closed form (no drift from repeated multiplication).  ``last_epoch`` counts
-    the calls and ``last_lr`` is the rate set last, as in PyTorch.
+    the calls and ``last_lr`` is the rate set last, as in PyTorch.  A rate that
+    decays below the smallest float becomes 0.0, as in PyTorch, and training
+    goes on with it; a step that fails (a subclass's ``factor`` raising, or
+    giving a rate that is not a finite number >= 0) changes nothing.
+    ``state_dict()`` / ``load_state_dict()`` save and restore the schedule's
+    position, as PyTorch's do.
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -246,9 +449,39 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate."""
-        self.last_epoch += 1
-        self.optimizer.lr = self.last_lr = self.base_lr * self.factor(self.last_epoch)
+        """Advance one epoch and set the optimizer's learning rate (all or nothing)."""
+        epoch = self.last_epoch + 1
+        try:
+            lr = self.base_lr * self.factor(epoch)
+        except OverflowError:
+            lr = math.inf
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0.0 <= lr < math.inf:
+            raise ValueError(f"{type(self).__name__}: epoch {epoch} gives the learning rate {lr!r}; "
+                             f"it must be a finite number >= 0")
+        lr = float(lr)
+        if lr > 0.0:
+            self.optimizer.lr = lr
+        else:  # underflow: PyTorch's schedules reach 0.0, which the optimizer's constructor refuses
+            self.optimizer._lr = 0.0
+        self.last_epoch, self.last_lr = epoch, lr
+
+    def state_dict(self) -> Dict[str, Any]:
+        """The schedule's state (JSON values): its settings and position, everything but the optimizer."""
+        return {key: value for key, value in vars(self).items() if key != "optimizer"}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the keys must match and the values be finite numbers, else nothing changes."""
+        own = self.state_dict()
+        if not isinstance(state, Mapping) or set(state) != set(own):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the keys {sorted(own)}, "
+                             f"got {sorted(state) if isinstance(state, Mapping) else state!r}")
+        for key, value in state.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or value < 0 or (isinstance(own[key], int) and value != int(value)):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {key} must be a finite number >= 0"
+                                 f"{' (an integer)' if isinstance(own[key], int) else ''}, got {value!r}")
+        for key, value in state.items():
+            setattr(self, key, type(own[key])(value))
 
 
 class StepLR(LRScheduler):

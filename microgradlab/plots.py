@@ -1,27 +1,38 @@
-"""Pictures of what a trained model does: :func:`plot_decision_boundary`.
+"""Pictures of training: :func:`plot_history` (loss and accuracy curves) and :func:`plot_decision_boundary`.
+
+Every plot returns a :class:`matplotlib.figure.Figure`, which Jupyter shows
+inline when it is a cell's last expression.  ``ax=`` draws into axes of your
+own (a subplot of a bigger figure) and returns that axes' figure; ``path=``
+also writes the figure to an ``.svg``, ``.png`` or ``.pdf`` file.  No file is
+written without ``path=``.
 
 matplotlib (``pip install microgradlab[plot]``) is imported only when a plot
 is drawn, and only its object-oriented API is used: pyplot and the global
-backend are never touched.
+backend are never touched, so plotting works in scripts, on servers and in
+notebooks alike.
 
 >>> import os, tempfile
+>>> from matplotlib.figure import Figure
 >>> from microgradlab import MLP
 >>> model = MLP(2, [4, 1], seed=0)
+>>> fig = plot_decision_boundary(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10)
+>>> isinstance(fig, Figure), len(fig.axes)
+(True, 1)
 >>> path = os.path.join(tempfile.mkdtemp(), "boundary.svg")
->>> plot_decision_boundary(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], path, resolution=10).name
-'boundary.svg'
+>>> _ = plot_decision_boundary(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10, path=path)
+>>> os.path.getsize(path) > 0
+True
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from .train import predict
-
-__all__ = ["plot_decision_boundary", "predicted_classes"]
+__all__ = ["plot_history", "plot_decision_boundary", "predicted_classes", "PLOT_SUFFIXES"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -30,6 +41,127 @@ PLOT_SUFFIXES = (".svg", ".png", ".pdf")
 # matplotlib's "tab10" colours: class k is drawn in _COLORS[k % 10].
 _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+# --- shared by every plot: checking the file, making or reusing axes, saving --------------
+
+
+def _check_path(where: str, path: Optional[PathLike]) -> None:
+    if path is not None and Path(path).suffix.lower() not in PLOT_SUFFIXES:
+        raise ValueError(f"{where}: the file must end in .svg, .png or .pdf, got {os.fspath(path)!r}")
+
+
+_NOTEBOOK_FIGURE: List[Any] = []  # the Figure subclass below, made once matplotlib is imported
+
+
+def _figure_class(where: str) -> Any:
+    """A :class:`matplotlib.figure.Figure` that Jupyter shows as a picture even when pyplot was never imported.
+
+    IPython registers its PNG display for figures only when pyplot's inline
+    backend starts; a figure of the object-oriented API would otherwise show as
+    the text ``<Figure size 640x480 with 1 Axes>``.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"{where} needs matplotlib: pip install microgradlab[plot]") from None
+    if not _NOTEBOOK_FIGURE:
+        class NotebookFigure(Figure):
+            """A Figure with Jupyter's ``_repr_png_``."""
+
+            def _repr_png_(self) -> bytes:
+                import io
+
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        _NOTEBOOK_FIGURE.append(NotebookFigure)
+    return _NOTEBOOK_FIGURE[0]
+
+
+def _axes(where: str, ax: Any, n: int, figsize: Tuple[float, float]) -> Tuple[Any, List[Any]]:
+    """The figure and ``n`` axes to draw into: ``ax`` (``n`` of them, or one for ``n == 1``) or new ones."""
+    Figure = _figure_class(where)
+    if ax is None:
+        fig = Figure(figsize=figsize)
+        return fig, [fig.add_subplot(1, n, i + 1) for i in range(n)]
+    axes = list(ax) if isinstance(ax, (list, tuple)) else [ax]
+    if len(axes) != n or not all(hasattr(a, "get_figure") for a in axes):
+        raise TypeError(f"{where}: ax must be {'a matplotlib Axes' if n == 1 else f'{n} matplotlib Axes'}, "
+                        f"got {ax!r}")
+    return axes[0].get_figure(), axes
+
+
+def _finish(fig: Any, owned: bool, path: Optional[PathLike]) -> Any:
+    """Lay out a figure this module made, write ``path`` if given, and return the figure."""
+    if owned:
+        fig.tight_layout()
+    if path is not None:
+        import matplotlib
+
+        suffix = Path(path).suffix.lower()
+        # Fixed SVG ids and no date: the same picture gives the same file.
+        metadata = {"Date": None} if suffix == ".svg" else {"CreationDate": None} if suffix == ".pdf" else None
+        with matplotlib.rc_context({"svg.hashsalt": "microgradlab"}):
+            fig.savefig(path, metadata=metadata)
+    return fig
+
+
+# --- training curves ----------------------------------------------------------------------
+
+
+def plot_history(history: Any, *, ax: Any = None, path: Optional[PathLike] = None,
+                 title: Optional[str] = None) -> Any:
+    """The loss per epoch (log scale when positive) and, if measured, the accuracy, side by side.
+
+    This is :meth:`History.plot <microgradlab.train.History.plot>`.
+
+    Args:
+        history: A :class:`~microgradlab.train.History` from :func:`~microgradlab.train.fit`.
+        ax: Axes to draw into: one for the loss alone, or a pair ``(loss_ax, accuracy_ax)``
+            when the history has accuracies; None makes a new figure.
+        path: Also write the figure to this ``.svg``, ``.png`` or ``.pdf`` file.
+        title: Shown above the plot.
+
+    Returns:
+        The :class:`matplotlib.figure.Figure` drawn into.
+
+    Raises:
+        ImportError: if matplotlib is not installed.
+        ValueError: for an empty history or another file suffix.
+    """
+    if not history.loss:
+        raise ValueError("History.plot: nothing to plot, the history has no epochs")
+    _check_path("History.plot", path)
+    with_accuracy = any(a is not None for a in history.accuracy)
+    if ax is not None and not isinstance(ax, (list, tuple)):
+        with_accuracy = False  # one axes: the loss only
+    fig, axes = _axes("History.plot", ax, 2 if with_accuracy else 1, (9.0 if with_accuracy else 5.0, 3.5))
+    epochs = range(1, len(history.loss) + 1)
+    loss_ax = axes[0]
+    loss_ax.plot(epochs, history.loss, color="tab:blue")
+    if min(history.loss) > 0.0:
+        loss_ax.set_yscale("log")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("loss")
+    loss_ax.grid(True, alpha=0.3)
+    if with_accuracy:
+        acc = axes[1]
+        acc.plot(epochs, [math.nan if a is None else a for a in history.accuracy], color="tab:green")
+        acc.set_ylim(0.0, 1.02)
+        acc.set_xlabel("epoch")
+        acc.set_ylabel("accuracy")
+        acc.grid(True, alpha=0.3)
+    if title:
+        if ax is None:
+            fig.suptitle(title)
+        else:
+            loss_ax.set_title(title, fontsize=10)
+    return _finish(fig, ax is None, path)
+
+
+# --- decision boundaries ------------------------------------------------------------------
 
 
 def predicted_classes(outputs: Sequence[Any], threshold: float = 0.0) -> List[int]:
@@ -72,9 +204,10 @@ def _margins(output: Any, threshold: float) -> List[float]:
     return [score - max(output[:k] + output[k + 1:]) for k, score in enumerate(output)]
 
 
-def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence[int], path: PathLike, *,
-                           resolution: int = 60, threshold: float = 0.0, title: Optional[str] = None) -> Path:
-    """Shade the class ``model`` predicts at each point of the plane, draw the data on top, write ``path``.
+def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence[int], *, ax: Any = None,
+                           path: Optional[PathLike] = None, resolution: int = 60, threshold: float = 0.0,
+                           title: Optional[str] = None) -> Any:
+    """Shade the class ``model`` predicts at each point of the plane and draw the data on top.
 
     The model (two inputs) runs on a ``resolution × resolution`` grid covering
     the data under :func:`~microgradlab.no_grad`; each grid point gets the
@@ -85,61 +218,53 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
         model: A model taking 2 inputs, with one output (a score or logit) or one per class.
         X: Rows of 2 floats.
         y: Their class indices.
-        path: File to write; its suffix (``.svg``, ``.png`` or ``.pdf``) picks the format.
+        ax: Axes to draw into; None makes a new figure.
+        path: Also write the figure to this ``.svg``, ``.png`` or ``.pdf`` file.
         resolution: Grid points per axis (the model runs ``resolution²`` times).
         threshold: For a one-output model, a score above it is class 1.
         title: Shown above the plot.
 
     Returns:
-        The path written.
+        The :class:`matplotlib.figure.Figure` drawn into.
 
     Raises:
         ImportError: if matplotlib is not installed.
         ValueError: for rows without 2 features, labels that are not class
             indices, a resolution below 2, or another file suffix.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix not in PLOT_SUFFIXES:
-        raise ValueError(f"plot_decision_boundary: the file must end in .svg, .png or .pdf, got {os.fspath(path)!r}")
+    from .train import predict  # train is above plots in the import order; only this plot needs it
+
+    _check_path("plot_decision_boundary", path)
     if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 2:
         raise ValueError(f"plot_decision_boundary: resolution must be an int of at least 2, got {resolution!r}")
     _check_points(X, y)
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError("plot_decision_boundary needs matplotlib: pip install microgradlab[plot]") from None
+    fig, (axes,) = _axes("plot_decision_boundary", ax, 1, (5.0, 4.0))
     xs = _axis([row[0] for row in X], resolution)
     ys = _axis([row[1] for row in X], resolution)
     outputs = predict(model, [[a, b] for b in ys for a in xs])
     n_outputs = len(outputs[0]) if isinstance(outputs[0], list) else 2
     colors = [_COLORS[k % len(_COLORS)] for k in range(max(n_outputs, max(y) + 1))]
     margins = [_margins(output, threshold) for output in outputs]
-
-    fig = Figure(figsize=(5.0, 4.0))
-    ax = fig.add_subplot(1, 1, 1)
     # Each class's region is where its margin is positive; contouring the (continuous)
     # margin at 0 draws a smooth boundary where a grid of class indices would draw steps.
     for k in range(n_outputs):
         margin = [[m[k] for m in margins[j * resolution:(j + 1) * resolution]] for j in range(resolution)]
         top = max(map(max, margin))
         if top > 0.0:
-            ax.contourf(xs, ys, margin, levels=[0.0, top], colors=[colors[k]], alpha=0.25)
-            ax.contour(xs, ys, margin, levels=[0.0], colors="#555555", linewidths=0.8)
+            axes.contourf(xs, ys, margin, levels=[0.0, top], colors=[colors[k]], alpha=0.25)
+            axes.contour(xs, ys, margin, levels=[0.0], colors="#555555", linewidths=0.8)
     for k in sorted(set(y)):
         points = [row for row, label in zip(X, y) if label == k]
-        ax.scatter([p[0] for p in points], [p[1] for p in points], s=16, color=colors[k],
-                   edgecolors="white", linewidths=0.5, label=f"class {k}")
-    ax.set_xlim(xs[0], xs[-1])
-    ax.set_ylim(ys[0], ys[-1])
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    ax.legend(fontsize=8, loc="best", framealpha=0.8)
+        axes.scatter([p[0] for p in points], [p[1] for p in points], s=16, color=colors[k],
+                     edgecolors="white", linewidths=0.5, label=f"class {k}")
+    axes.set_xlim(xs[0], xs[-1])
+    axes.set_ylim(ys[0], ys[-1])
+    axes.set_xlabel("$x_1$")
+    axes.set_ylabel("$x_2$")
+    axes.legend(fontsize=8, loc="best", framealpha=0.8)
     if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    # Fixed SVG ids and no date: the same model and data give the same file.
-    metadata = {"Date": None} if suffix == ".svg" else {"CreationDate": None} if suffix == ".pdf" else None
-    with matplotlib.rc_context({"svg.hashsalt": "microgradlab"}):
-        fig.savefig(path, metadata=metadata)
-    return Path(path)
+        axes.set_title(title, fontsize=10)
+    return _finish(fig, ax is None, path)
+
+
+from .dynamics import plot_training_dynamics  # noqa: E402,F401  (see microgradlab.dynamics)

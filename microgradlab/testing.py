@@ -48,7 +48,7 @@ import math
 import os
 from collections import namedtuple
 from datetime import timedelta
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 try:
     from hypothesis import assume, settings
@@ -225,14 +225,27 @@ class _Apply:
         self.args = args
 
 
-def _evaluate(node: Any, xs: Sequence[Any]) -> Any:
+def _evaluate(node: Any, xs: Sequence[Any], done: Optional[Dict[int, Any]] = None) -> Any:
+    """The Value (or number) of ``node``; a subexpression drawn twice is evaluated once, so graphs share it."""
     if type(node) is _Input:
         return xs[node.index]
     if type(node) is _Constant:
         return node.value
-    if node.op.arity == 0:
-        return apply(node.op, *([_evaluate(a, xs) for a in group] for group in node.args))
-    return apply(node.op, *(_evaluate(a, xs) for a in node.args))
+    done = {} if done is None else done
+    if id(node) not in done:
+        if node.op.arity == 0:
+            groups = [[_evaluate(a, xs, done) for a in group] for group in node.args]
+            if _has_bias(node):
+                groups = [groups[0][:-1], groups[1], groups[0][-1]]
+            done[id(node)] = apply(node.op, *groups)
+        else:
+            done[id(node)] = apply(node.op, *(_evaluate(a, xs, done) for a in node.args))
+    return done[id(node)]
+
+
+def _has_bias(node: _Apply) -> bool:
+    """A dot whose weights are one more than its inputs: the last weight is a bias (its input is 1)."""
+    return len(node.args) == 2 and len(node.args[0]) > len(node.args[1])
 
 
 def _text(node: Any) -> str:
@@ -243,16 +256,20 @@ def _text(node: Any) -> str:
         return f"({node.value!r})"
     if node.op.arity == 0:
         parts = [", ".join(f"({_text(a)})" for a in group) for group in node.args]
+        if _has_bias(node):
+            weights = ", ".join(f"({_text(a)})" for a in node.args[0][:-1])
+            return f"dot([{weights}], [{parts[1]}], ({_text(node.args[0][-1])}))"
     else:
         parts = [f"({_text(a)})" for a in node.args]
     return node.op.format(*parts)
 
 
 def _walk(node: Any) -> Iterable[_Apply]:
-    stack = [node]
+    stack, seen = [node], set()
     while stack:
         node = stack.pop()
-        if type(node) is _Apply:
+        if type(node) is _Apply and id(node) not in seen:
+            seen.add(id(node))
             yield node
             for a in node.args:
                 stack.extend(a if node.op.arity == 0 else (a,))
@@ -316,6 +333,7 @@ class _Builder:
         self.bound = bound
         self.margin = margin
         self.weights = [max(1.0, abs(x)) for x in point]
+        self.built: List[Tuple[Any, float, List[float]]] = []  # drawn subexpressions, for reuse
         self.add = ops.get("add")
         self.mul = ops.get("mul")
         self.sub = ops.get("sub")
@@ -329,6 +347,10 @@ class _Builder:
         return _Input(i), self.point[i], [float(j == i) for j in range(len(self.point))]
 
     def leaf(self) -> Tuple[Any, float, List[float]]:
+        # Sometimes a subexpression drawn before: graphs then reuse interior nodes (x + x,
+        # 1/x + 1/x), which tests that gradients accumulate instead of overwrite.
+        if self.built and self.draw(st.integers(0, 5)) == 5:
+            return self.draw(st.sampled_from(self.built))
         if self.draw(st.integers(0, 4)) == 4:
             return self.constant(self.draw(st.sampled_from(_CONSTANTS)))
         return self.input(self.draw(st.integers(0, len(self.point) - 1)))
@@ -345,12 +367,19 @@ class _Builder:
                 values = [v for v, _ in term]
                 for partial, (_, g) in zip(op.partials, term):
                     _accumulate(gradient, partial(m, *values, value), g)
-            return _Apply(op, tuple(tuple(n for n, _, _ in group) for group in args)), value, gradient
+            if len(args) == 2 and len(args[0]) > len(args[1]):  # dot's bias: one weight more, slope 1
+                _accumulate(gradient, 1.0, args[0][-1][2])
+            return self.built_as(_Apply(op, tuple(tuple(n for n, _, _ in group) for group in args)), value,
+                                 gradient)
         values = [v for _, v, _ in args]
         value = op.forward(*values)
         for partial, (_, _, g) in zip(op.partials, args):
             _accumulate(gradient, partial(m, *values, value), g)
-        return _Apply(op, tuple(n for n, _, _ in args)), value, gradient
+        return self.built_as(_Apply(op, tuple(n for n, _, _ in args)), value, gradient)
+
+    def built_as(self, node: Any, value: float, gradient: List[float]) -> Tuple[Any, float, List[float]]:
+        self.built.append((node, value, gradient))
+        return node, value, gradient
 
     def steepness(self, gradient: Sequence[float]) -> float:
         return max((abs(g) * w for g, w in zip(gradient, self.weights)), default=0.0)
@@ -393,6 +422,8 @@ class _Builder:
             terms = self.draw(st.integers(1, 3))
             args = [[self.adapt(self.tree(ops_, depth - 1), op, g) for _ in range(terms)]
                     for g in range(len(op.partials))]
+            if op.name == "dot" and self.draw(st.booleans()):  # a bias: one more weight, whose input is 1
+                args[0].append(self.adapt(self.tree(ops_, depth - 1), op, 0))
         else:
             args = [self.adapt(self.tree(ops_, depth - 1), op, k) for k in range(op.arity)]
         return self.combine(op, args)
@@ -695,3 +726,4 @@ def load_profile(environ: Optional[Mapping[str, str]] = None) -> str:
                          f"use one of {', '.join(sorted(PROFILES))} or register it first") from None
     settings.load_profile(name)
     return name
+from .engine_check import EngineReport, assert_engine_correct, check_engine  # noqa: E402  (grading engines)

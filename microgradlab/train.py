@@ -43,15 +43,19 @@ positive class (label ``1``), with ``threshold`` 0 for logits and scores
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 import os
+import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .datasets import check_random_state, iterate_minibatches
-from .engine import TracingError, Value, no_grad
+from .dynamics import TrainingDynamics, check_layers, layer_statistics
+from .engine import TracingError, Value, enable_grad, no_grad
 from .losses import LOSSES, PROBABILITY_TOLERANCE
 from .optim import SGD, Optimizer
 
@@ -79,6 +83,9 @@ class History:
             all the data); what ``tol`` is compared with.
         seconds: Wall time of each epoch (left out of ``==``).
         stop_reason: ``"tol"`` or ``"callback"`` if training stopped early, else None.
+        dynamics: Per-layer gradient and activation statistics as each epoch
+            starts, with ``fit(..., record="gradients")`` (else None); see
+            :mod:`microgradlab.dynamics`.
     """
 
     loss: List[float] = field(default_factory=list)
@@ -86,52 +93,63 @@ class History:
     grad_norm: List[float] = field(default_factory=list)
     seconds: List[float] = field(default_factory=list, compare=False)
     stop_reason: Optional[str] = None
+    dynamics: Optional[TrainingDynamics] = None
 
     def __len__(self) -> int:
         return len(self.loss)
 
-    def plot(self, path: PathLike, *, title: Optional[str] = None) -> None:
-        """Write the loss curve (and the accuracy curve, if any) to an SVG, PNG or PDF file.
+    def plot(self, *, ax: Any = None, path: Optional[PathLike] = None, title: Optional[str] = None) -> Any:
+        """The loss curve (and the accuracy curve, if any) as a matplotlib Figure, shown inline by Jupyter.
 
-        Needs matplotlib (``pip install microgradlab[plot]``), imported only
-        here; pyplot and the global backend are not touched.
+        ``ax=`` draws into your own axes (one, or a pair for loss and
+        accuracy); ``path=`` also writes an ``.svg``, ``.png`` or ``.pdf`` file.
+        See :func:`microgradlab.plots.plot_history`.
+        """
+        from .plots import plot_history  # plots (and matplotlib) load only when a plot is drawn
 
-        Raises:
-            ImportError: if matplotlib is not installed.
-            ValueError: for an empty history or another file extension.
+        return plot_history(self, ax=ax, path=path, title=title)
+
+    def _summary(self) -> List[Tuple[str, str, str, str]]:
+        """(measure, first epoch, last epoch, best and when) for the loss and, if measured, the accuracy."""
+        def best(values: List[float], pick: Callable[..., float], fmt: str) -> str:
+            value = pick(values)
+            return f"{value:{fmt}} (epoch {values.index(value) + 1})"
+
+        rows = [("loss", f"{self.loss[0]:.4g}", f"{self.loss[-1]:.4g}", best(self.loss, min, ".4g"))]
+        if self.accuracy and self.accuracy[-1] is not None:
+            acc = [a for a in self.accuracy if a is not None]
+            rows.append(("accuracy", f"{acc[0]:.1%}", f"{acc[-1]:.1%}", best(acc, max, ".1%")))
+        return rows
+
+    def _headline(self) -> str:
+        epochs = f"{len(self)} epoch{'' if len(self) == 1 else 's'}"
+        stop = f", stopped by {self.stop_reason}" if self.stop_reason else ""
+        return f"History: {epochs} in {math.fsum(self.seconds):.2f} s{stop}"
+
+    def __repr__(self) -> str:
+        """A short summary; the numbers per epoch are in the attributes.
+
+        >>> History(loss=[0.9, 0.5, 0.6], accuracy=[0.5, 0.75, 1.0], grad_norm=[1.0] * 3, seconds=[0.1] * 3)
+        History: 3 epochs in 0.30 s
+          loss      first 0.9     last 0.6     best 0.5 (epoch 2)
+          accuracy  first 50.0%   last 100.0%  best 100.0% (epoch 3)
         """
         if not self.loss:
-            raise ValueError("History.plot: nothing to plot, the history has no epochs")
-        suffix = os.path.splitext(os.fspath(path))[1].lower()
-        if suffix not in (".svg", ".png", ".pdf"):
-            raise ValueError(f"History.plot: the file must end in .svg, .png or .pdf, got {os.fspath(path)!r}")
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError("History.plot needs matplotlib: pip install microgradlab[plot]") from None
-        epochs = range(1, len(self.loss) + 1)
-        with_accuracy = any(a is not None for a in self.accuracy)
-        fig = Figure(figsize=(9.0 if with_accuracy else 5.0, 3.5))
-        ax = fig.add_subplot(1, 2 if with_accuracy else 1, 1)
-        ax.plot(epochs, self.loss, color="tab:blue")
-        if min(self.loss) > 0.0:
-            ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
-        ax.grid(True, alpha=0.3)
-        if with_accuracy:
-            acc = fig.add_subplot(1, 2, 2)
-            acc.plot(epochs, [math.nan if a is None else a for a in self.accuracy], color="tab:green")
-            acc.set_ylim(0.0, 1.02)
-            acc.set_xlabel("epoch")
-            acc.set_ylabel("accuracy")
-            acc.grid(True, alpha=0.3)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-        # No creation date in SVG/PDF metadata: the same history gives the same file.
-        metadata = {"Date": None} if suffix == ".svg" else {"CreationDate": None} if suffix == ".pdf" else None
-        fig.savefig(path, metadata=metadata)
+            return "History: no epochs"
+        lines = [self._headline()]
+        for name, first, last, best in self._summary():
+            lines.append(f"  {name:9} first {first:7} last {last:7} best {best}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The summary as a small table, which Jupyter shows instead of the text."""
+        if not self.loss:
+            return "<p>History: no epochs</p>"
+        rows = "".join(f"<tr><th style='text-align:left'>{name}</th><td>{first}</td><td>{last}</td><td>{best}</td></tr>"
+                       for name, first, last, best in self._summary())
+        return (f"<table class='microgradlab-history'><caption style='text-align:left'>{html.escape(self._headline())}"
+                f"</caption><thead><tr><th></th><th>first</th><th>last</th><th>best</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>")
 
 
 class Evaluation(NamedTuple):
@@ -287,6 +305,7 @@ def _check_optimizer(model: Any, optimizer: Optional[Optimizer]) -> Optimizer:
     return optimizer
 
 
+@enable_grad()  # fit records its graphs even when called inside no_grad(), on both paths
 def fit(
     model: Any,
     X: Sequence[Sequence[float]],
@@ -299,10 +318,11 @@ def fit(
     shuffle: bool = True,
     seed: Any = None,
     tol: Optional[float] = None,
-    progress: bool = True,
+    progress: Optional[bool] = None,
     callbacks: Union[Callback, Iterable[Callback]] = (),
     threshold: Optional[float] = None,
     compiled: Optional[bool] = None,
+    record: Optional[str] = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent and return the :class:`History`.
 
@@ -329,7 +349,11 @@ def fit(
             weights and the same History.
         tol: Stop after the first epoch whose gradient norm is below ``tol``
             (``||∇L|| < ε``); None trains for all ``epochs``.
-        progress: Show a tqdm progress bar (epoch, loss, accuracy) on stderr.
+        progress: A :mod:`tqdm.auto` progress bar that moves once per batch and shows
+            the epoch and the running loss (and accuracy) of the epoch so far: a
+            widget in Jupyter (with ipywidgets), a text bar in a terminal.  None
+            (the default) shows it only where someone can watch it -- a notebook,
+            or stderr on a terminal; True always (e.g. into a log); False never.
         callbacks: Functions ``callback(epoch, history, model)`` called after
             each epoch (``epoch`` counts from 0, ``history`` already holds it);
             if one returns a true value, training stops.  For a learning-rate
@@ -340,6 +364,9 @@ def fit(
             (the default) compiles when NumPy is installed and the model and loss
             trace, and otherwise uses the scalar engine; True compiles or raises;
             False always uses the scalar engine.
+        record: ``"gradients"`` keeps per-layer gradient and activation
+            statistics (norm, mean, std, inactive ReLUs) as each epoch starts in
+            ``history.dynamics`` (one extra pass over the data per epoch; the model must be an MLP).
 
     Returns:
         The :class:`History` of the run.
@@ -363,40 +390,47 @@ def fit(
         if not callable(cb):
             raise TypeError(f"fit: each callback must be a function (epoch, history, model), got {cb!r}")
     optimizer = _check_optimizer(model, optimizer)
-    step = _training_step(model, task, X, compiled)
+    steps = _training_steps(model, task, X, optimizer, compiled)
     rng = check_random_state(seed, "fit", "seed")
-    params = optimizer.params
     n = len(X)
     indices = range(n)
     history = History()
-    bar = _progress_bar(epochs) if progress else None
+    if record is not None:  # a diagnostic pass per epoch (microgradlab.dynamics)
+        if record != "gradients":
+            raise ValueError(f"fit: record must be None or 'gradients', got {record!r}")
+        history.dynamics = TrainingDynamics([f"layers.{i}" for i in range(len(check_layers(model, "fit")))])
+    n_batches = 1 if batch_size is None else -(-n // batch_size)
+    bar = _progress_bar(epochs, n_batches) if _show_progress(progress) else None
     try:
         for epoch in range(epochs):
+            if history.dynamics is not None:
+                history.dynamics.epochs.append(layer_statistics(model, task.loss_fn, X, task.targets))
             start = time.perf_counter()
             if batch_size is None:
                 batches: Iterable[Sequence[int]] = [indices]
             else:
                 batches = (b for b, _ in iterate_minibatches(indices, indices, batch_size, shuffle=shuffle,
                                                               random_state=rng))
-            epoch_loss, correct, mean_grad = 0.0, 0, [0.0] * len(params)
+            epoch_loss, correct, seen = 0.0, 0, 0
             for batch in batches:
-                optimizer.zero_grad()
-                batch_loss, outputs = step([X[i] for i in batch], [task.targets[i] for i in batch])
+                batch_loss, outputs = steps.forward_backward(batch)
                 if not math.isfinite(batch_loss):
                     raise FloatingPointError(f"fit: the loss is {batch_loss} in epoch {epoch}; "
                                              f"try a smaller learning rate")
                 weight = len(batch) / n
                 epoch_loss += weight * batch_loss
-                mean_grad = [a + weight * p.grad for a, p in zip(mean_grad, params)]
+                steps.add_to_mean_grad(weight)
                 if task.classes is not None:
                     correct += _count_correct(outputs, [task.classes[i] for i in batch], task.threshold)
-                optimizer.step()
+                steps.step()
+                seen += len(batch)
+                if bar is not None:
+                    _show(bar, epoch, epochs, epoch_loss * n / seen, None if task.classes is None else correct / seen)
             history.seconds.append(time.perf_counter() - start)
             history.loss.append(epoch_loss)
             history.accuracy.append(None if task.classes is None else correct / n)
-            history.grad_norm.append(math.sqrt(math.fsum(g * g for g in mean_grad)))
-            if bar is not None:
-                _show(bar, history)
+            history.grad_norm.append(steps.grad_norm())
+            steps.sync()  # the parameters, up to date for callbacks (a compiled run keeps them in arrays)
             if tol is not None and history.grad_norm[-1] < tol:
                 history.stop_reason = "tol"
                 break
@@ -404,35 +438,92 @@ def fit(
                 history.stop_reason = "callback"
                 break
     finally:
+        steps.sync()
         if bar is not None:
             bar.close()
     return history
 
 
-def _training_step(model: Any, task: Any, X: Sequence[Sequence[float]],
-                   compiled: Optional[bool]) -> Callable[[Any, Any], Tuple[float, Any]]:
-    """``(X_batch, targets) -> (mean loss, outputs)`` with gradients in ``p.grad``: compiled or scalar."""
-    if compiled or compiled is None:
-        from .compile import CompileError, compile_model  # imports no NumPy until it compiles
+class _ScalarSteps:
+    """fit's per-batch work on the scalar engine (a compiled model has the same methods, on arrays)."""
 
+    def __init__(self, model: Any, task: Any, X: Sequence[Any], optimizer: Optimizer) -> None:
+        self.model, self.task, self.X, self.optimizer = model, task, X, optimizer
+        self.mean_grad = [0.0] * len(optimizer.params)
+
+    def forward_backward(self, batch: Sequence[int]) -> Tuple[float, List[Any]]:
+        self.optimizer.zero_grad()
+        return forward_backward(self.model, self.task.loss_fn, [self.X[i] for i in batch],
+                                [self.task.targets[i] for i in batch])
+
+    def add_to_mean_grad(self, weight: float) -> None:
+        self.mean_grad = [a + weight * p.grad for a, p in zip(self.mean_grad, self.optimizer.params)]
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+    def grad_norm(self) -> float:
+        norm = math.sqrt(math.fsum(g * g for g in self.mean_grad))
+        self.mean_grad = [0.0] * len(self.mean_grad)
+        return norm
+
+    def sync(self) -> None:
+        pass
+
+
+def _training_steps(model: Any, task: Any, X: Sequence[Sequence[float]], optimizer: Optimizer,
+                    compiled: Optional[bool]) -> Any:
+    """The per-batch work: compiled (parameters in arrays) or on the scalar engine.
+
+    With ``compiled=None`` a model or loss that cannot be compiled (an op without an
+    array rule, a tape that depends on data) trains on the scalar engine, with a
+    one-line warning saying why; without NumPy it does so silently.
+    """
+    if compiled or compiled is None:
         try:
-            return compile_model(model, task.loss_fn, X[0], task.targets).forward_backward
-        except (ImportError, CompileError, TracingError):
+            from .compile import CompileError, compile_model
+            from .compile.training import CompiledSteps
+        except ImportError:
             if compiled:
                 raise
-    return lambda X_batch, targets: forward_backward(model, task.loss_fn, X_batch, targets)
+        else:
+            try:
+                runner = compile_model(model, task.loss_fn, X[0], task.targets, inputs=X)
+                return CompiledSteps(runner, runner.inputs, task.targets, optimizer)
+            except (ImportError, CompileError, TracingError) as exc:
+                if compiled:
+                    raise
+                if not isinstance(exc, ImportError):
+                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    warnings.warn(f"fit: training on the scalar engine (much slower), because {reason}",
+                                  RuntimeWarning, stacklevel=3)
+    return _ScalarSteps(model, task, X, optimizer)
 
 
-def _progress_bar(epochs: int) -> Any:
-    from tqdm import tqdm  # an install dependency, imported only when a bar is shown
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where tqdm.auto draws a widget)."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
-    return tqdm(total=epochs, desc="fit", unit="epoch")
+
+def _show_progress(progress: Optional[bool]) -> bool:
+    if progress is None:
+        return _in_notebook() or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+    if not isinstance(progress, bool):
+        raise TypeError(f"fit: progress must be True, False or None, got {progress!r}")
+    return progress
 
 
-def _show(bar: Any, history: History) -> None:
-    postfix = {"loss": f"{history.loss[-1]:.4g}"}
-    if history.accuracy[-1] is not None:
-        postfix["acc"] = f"{history.accuracy[-1]:.1%}"
+def _progress_bar(epochs: int, n_batches: int) -> Any:
+    from tqdm.auto import tqdm  # an install dependency, imported only when a bar is shown
+
+    return tqdm(total=epochs * n_batches, desc="fit", unit="batch", leave=True)
+
+
+def _show(bar: Any, epoch: int, epochs: int, running_loss: float, running_accuracy: Optional[float]) -> None:
+    postfix = {"epoch": f"{epoch + 1}/{epochs}", "loss": f"{running_loss:.4g}"}
+    if running_accuracy is not None:
+        postfix["acc"] = f"{running_accuracy:.1%}"
     bar.set_postfix(postfix, refresh=False)
     bar.update()
 
@@ -466,6 +557,24 @@ def evaluate(model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], *, loss
     return Evaluation(value, _count_correct(floats, task.classes, task.threshold) / len(X))
 
 
+#: From this many rows on, accuracy runs the model compiled (when it compiles): a forward pass over
+#: 48,000 Fashion-MNIST images takes minutes on the scalar engine and a second compiled.
+COMPILED_ACCURACY_ROWS = 2000
+
+
+def _outputs_for_counting(model: Any, X: Sequence[Sequence[float]]) -> List[Any]:
+    """The model's outputs as :func:`predict` gives them, batched on NumPy for many rows."""
+    if len(X) >= COMPILED_ACCURACY_ROWS:
+        try:
+            from .compile import CompileError, compile
+
+            forward = compile(lambda x: model(x), ([float(v) for v in X[0]],))
+            return forward.forward(X).tolist()
+        except (ImportError, CompileError, TracingError, TypeError, ValueError):
+            pass  # what the scalar engine says about it is the answer
+    return predict(model, X)
+
+
 def accuracy(model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], *, threshold: float = 0.0) -> float:
     """The fraction of rows classified correctly.
 
@@ -479,7 +588,7 @@ def accuracy(model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], *, thre
         ValueError: if the labels are not classes.
     """
     _check_data("accuracy", X, y)
-    outputs = predict(model, X)
+    outputs = _outputs_for_counting(model, X)
     k = len(outputs[0]) if isinstance(outputs[0], list) else 1
     classes, _ = _classes(y, k, logits=True)
     if classes is None:

@@ -101,7 +101,12 @@ _KINDS = {"input": "input", "parameter": "parameter", "output": "output / loss"}
 #: vanishing ones fade away; a zero gradient has none.
 GRAD_COLORS = ((1e-1, "#fd8d3c"), (1e-2, "#fdae6b"), (1e-3, "#fdd0a2"), (0.0, "#feedde"))
 _NONFINITE = COLORS["nonfinite"]
-_FONT = "Helvetica"  # both renderers know its metrics
+# A monospace font: every renderer sizes cells with 0.6 em per character (graphviz-pure's
+# built-in Courier metrics, the system dot's real Courier/Liberation Mono), and every
+# monospace font a viewer may substitute (DejaVu Sans Mono, Menlo, Consolas ...) is at most
+# that wide, so text stays inside its cell.  A proportional font does not: boxes sized for
+# Helvetica overflow where librsvg draws DejaVu Sans (tests/test_viz_fit.py measures both).
+_FONT = "Courier"
 _SWATCH = "&#160;" * 8  # the width of a colour sample in the legend
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -120,13 +125,27 @@ def _text(s: str) -> str:
     return "<br/>".join(html.escape(line, quote=True).replace("]", "&#93;") for line in _NEWLINE.split(s))
 
 
-def _number(x: float, precision: int) -> str:
-    """Fixed point with ``precision`` decimals; scientific where fixed point would hide the value."""
+def _fixed_point_shows(x: float, precision: int) -> bool:
+    """Whether ``precision`` decimals show ``x`` faithfully: not too small to vanish, not too big to read."""
+    return not math.isfinite(x) or x == 0.0 or 10.0**-precision <= abs(x) < 1e6
+
+
+def _scientific(numbers: Iterable[float], precision: int) -> bool:
+    """One notation for a whole drawing: scientific as soon as fixed point would hide one of its numbers."""
+    return not all(_fixed_point_shows(x, precision) for x in numbers)
+
+
+def _number(x: float, precision: int, scientific: bool = False) -> str:
+    """``x`` with ``precision`` decimals, in fixed point or (``scientific``) in scientific notation.
+
+    >>> _number(0.5, 4), _number(2.7358e-05, 4, scientific=True), _number(0.0, 4, scientific=True)
+    ('0.5000', '2.7358e-05', '0.0000e+00')
+    """
     if not math.isfinite(x):
         return str(x)  # nan, inf, -inf
-    if x == 0.0 or 10.0**-precision <= abs(x) < 1e6:
-        return f"{x + 0.0:.{precision}f}"  # + 0.0 turns -0.0 into 0.0
-    return f"{x:.{precision}e}"
+    if not scientific and not _fixed_point_shows(x, precision):
+        scientific = True  # never hide a value, even when the caller asked for fixed point
+    return f"{x + 0.0:.{precision}e}" if scientific else f"{x + 0.0:.{precision}f}"  # + 0.0: no -0.0
 
 
 def _short(x: float) -> str:
@@ -172,10 +191,11 @@ class _GradScale:
             return None
         return next(color for fraction, color in GRAD_COLORS if m >= fraction * self.top)
 
-    def legend_rows(self) -> List[Cell]:
+    def legend_rows(self, number: Any) -> List[Cell]:
+        """The colour scale's rows, its thresholds written by ``number`` (as every number of the drawing)."""
         if self.top == 0.0:
             return []
-        rows = [(f"|grad| &gt;= {f * self.top:.3g}", c) for f, c in GRAD_COLORS[:-1]]
+        rows = [(f"|grad| &gt;= {number(f * self.top)}", c) for f, c in GRAD_COLORS[:-1]]
         return rows + [("|grad| &gt; 0", GRAD_COLORS[-1][1])]
 
 
@@ -291,6 +311,7 @@ class _Box:
     values: Dict[Any, None] = field(default_factory=dict)  # inputs box: what it stands for
     samples: Dict[Tuple[Any, ...], None] = field(default_factory=dict)
     labels: Dict[str, None] = field(default_factory=dict)
+    layer: Optional[int] = None  # a neuron's layer, counted from the input side
 
     def add(self, neuron: _Neuron) -> None:
         self.neurons += 1
@@ -459,6 +480,7 @@ class _Collapsed:
         for neuron, layer in zip(neurons, layer_of):
             if level == "neuron":
                 box = self._new_box(f"{titles[layer]} neuron {seen[layer]}", "neuron")
+                box.layer = layer
             elif layer in layer_boxes:
                 box = layer_boxes[layer]
             else:
@@ -510,10 +532,26 @@ class _Edges:
         if value is not None:
             carried.add(value)
 
-    def emit(self, graph: graphviz.Digraph) -> None:
+    def emit(self, graph: graphviz.Digraph, layers: Optional[Dict[str, List[str]]] = None) -> None:
+        """Write the edges; with ``layers`` (cluster name -> its neuron boxes, in order), the edges
+        between two layers are drawn as one labelled edge between the clusters when they are dense
+        (more than a one-to-one wiring would have: more than the two layers' neurons together)."""
+        cluster = {box: name for name, boxes in (layers or {}).items() for box in boxes}
+        between: Dict[Tuple[str, str], int] = {}
+        for src, dst in self.carried:
+            if src in cluster and dst in cluster and cluster[src] != cluster[dst]:
+                between[cluster[src], cluster[dst]] = between.get((cluster[src], cluster[dst]), 0) + 1
+        bundled = {pair for pair, n in between.items()
+                   if n > len(layers[pair[0]]) + len(layers[pair[1]])}  # type: ignore[index]
         for (src, dst), carried in self.carried.items():
+            if (cluster.get(src), cluster.get(dst)) in bundled:
+                continue
             label = f"{len(carried)} values" if self.labelled and len(carried) > 1 else None
             graph.edge(src, dst, label=label)
+        for tail, head in sorted(bundled, key=list(between).index):
+            a, b = layers[tail], layers[head]  # type: ignore[index]
+            graph.edge(a[len(a) // 2], b[len(b) // 2], ltail=tail, lhead=head, penwidth="2",
+                       label=f"{between[tail, head]} edges ({len(a)} × {len(b)})")
 
 
 # --- drawing ------------------------------------------------------------------------------
@@ -527,26 +565,40 @@ class Drawing(Digraph):
     """
 
     _format = "svg"  # the default format of .render() and .pipe() (graphviz's is pdf)
+    collapsed = False  # drawn with one box per neuron or layer (changes the advice for a huge graph)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> Dict[str, str]:
+        """The SVG, and the notebook view of :func:`microgradlab.inline.graph_html` (one rendering for both)."""
+        from .inline import graph_html
+
+        svg = self._repr_image_svg_xml()
+        bundle = {"image/svg+xml": svg, "text/html": graph_html(svg, collapsed=self.collapsed)}
+        return {k: v for k, v in bundle.items() if (include is None or k in include) and k not in (exclude or ())}
 
 
 class _Drawer:
     """Adds Values, op nodes, constants, boxes and the legend to a :class:`Drawing`."""
 
-    def __init__(self, rankdir: str, show_data: bool, show_grad: bool, precision: int, scale: _GradScale) -> None:
+    def __init__(self, rankdir: str, show_data: bool, show_grad: bool, precision: int, scale: _GradScale,
+                 scientific: bool = False) -> None:
         self.graph = Drawing("computation graph", graph_attr={"rankdir": rankdir},
                              node_attr={"fontname": _FONT, "fontsize": "11"},
                              edge_attr={"arrowsize": "0.6", "fontname": _FONT, "fontsize": "9"})
         self.show_data, self.show_grad, self.precision, self.scale = show_data, show_grad, precision, scale
+        self.scientific = scientific
         self.kinds: Dict[str, None] = {}
         self.alert = False
         self.constants = 0
 
     def _number_cell(self, name: str, x: float, bg: Optional[str] = None) -> Cell:
-        text = f"{name} {_number(x, self.precision)}"
+        text = f"{name} {self.number(x)}"
         if math.isfinite(x):
             return text, bg
         self.alert = True
         return f'<font color="white"><b>{text}</b></font>', _NONFINITE
+
+    def number(self, x: float) -> str:
+        return _number(x, self.precision, self.scientific)
 
     def _grad_cell(self, name: str, g: float) -> Cell:
         return self._number_cell(name, g, self.scale.color(g))
@@ -585,7 +637,7 @@ class _Drawer:
             self.graph.edge(src, op_id)
         self.graph.edge(op_id, value_id)
 
-    def box(self, box: _Box) -> None:
+    def box(self, box: _Box, graph: Optional[graphviz.Digraph] = None) -> None:
         kind = "input" if box.kind == "inputs" else "output" if box.is_output else "parameter"
         rows: List[List[Cell]] = [[(f"<b>{_text(box.title)}</b>", self._kind_color(kind))]]
         if box.kind == "inputs":
@@ -602,13 +654,13 @@ class _Drawer:
             if self.show_grad:
                 rows.append([self._grad_cell("grad norm", box.grad_norm())])
         alert = any(bg == _NONFINITE for row in rows for _, bg in row)
-        self.graph.node(box.id, label=_table(rows, alert=alert), shape="plain")
+        (graph or self.graph).node(box.id, label=_table(rows, alert=alert), shape="plain")
 
     def legend(self) -> None:
         rows: List[List[Cell]] = [[("<b>legend</b>", None)]]
         rows += [[(_SWATCH, COLORS[k]), (name, None)] for k, name in _KINDS.items() if k in self.kinds]
         if self.show_grad:
-            rows += [[(_SWATCH, color), (text, None)] for text, color in self.scale.legend_rows()]
+            rows += [[(_SWATCH, color), (text, None)] for text, color in self.scale.legend_rows(self.number)]
         if self.alert:
             rows.append([(_SWATCH, _NONFINITE), ("NaN or infinity", None)])
         self.graph.node("legend", label=_table(rows), shape="plain")
@@ -693,10 +745,12 @@ def to_dot(
         count += len(boxes) - sum(_cost(v.inputs) for v in order if not collapsed.drawn(v))
     if count > max_nodes:
         raise _too_large(max_nodes, collapse, count)
-    scale = _GradScale([abs(_grad_of(v)) for v in drawn] + [box.grad_norm() for box in boxes])
-    drawer = _Drawer(rankdir, show_data, show_grad, precision, scale)
-    for box in boxes:
-        drawer.box(box)
+    magnitudes = [abs(_grad_of(v)) for v in drawn] + [box.grad_norm() for box in boxes]
+    scale = _GradScale(magnitudes)
+    shown = ([v.data for v in drawn] if show_data else []) + (magnitudes if show_grad else [])
+    drawer = _Drawer(rankdir, show_data, show_grad, precision, scale, _scientific(shown, precision))
+    drawer.graph.collapsed = collapse is not None
+    layers = _draw_boxes(drawer, boxes)
     ids = {id(v): f"v{i}" for i, v in enumerate(drawn)}
     root_ids = {id(r) for r in roots}
     for v in drawn:
@@ -707,10 +761,38 @@ def to_dot(
                        for x in v.inputs]
             drawer.operation(ids[id(v)], v.op.symbol, sources)
     if collapsed:
-        collapsed.edges_into_boxes(order, ids).emit(drawer.graph)
+        collapsed.edges_into_boxes(order, ids).emit(drawer.graph, layers)
     if legend:
         drawer.legend()
     return drawer.graph
+
+
+def _draw_boxes(drawer: _Drawer, boxes: List[_Box]) -> Dict[str, List[str]]:
+    """Draw the boxes; a layer's neuron boxes go into a cluster, stacked in their natural order.
+
+    Returns each cluster's name and its boxes' ids, for bundling the edges between layers.
+    """
+    layers: Dict[str, List[str]] = {}
+    for box in boxes:
+        if box.layer is None:
+            drawer.box(box)
+        else:
+            layers.setdefault(f"cluster_layer{box.layer}", []).append(box.id)
+    by_id = {box.id: box for box in boxes}
+    for name, ids in layers.items():
+        with drawer.graph.subgraph(name=name) as cluster, cluster.subgraph() as column:
+            cluster.attr(style="rounded,dashed", color="#999999", label="")
+            column.attr(rank="same")  # one column (a row for TB): clusters ignore rank themselves
+            for box_id in ids:
+                drawer.box(by_id[box_id], column)
+            # Invisible edges between neighbours fix the order: neuron 0 first (top, or left for TB).
+            # Dot orders a rank along its flat edges, and LR turns "left to right" into "bottom to top".
+            upward = drawer.graph.graph_attr["rankdir"] in ("LR", "RL")
+            for a, b in zip(ids, ids[1:]):
+                column.edge(*((b, a) if upward else (a, b)), style="invis")
+    if layers:
+        drawer.graph.attr(compound="true")  # edges may end at a cluster's border (ltail, lhead)
+    return layers
 
 
 # --- renderers ----------------------------------------------------------------------------
@@ -870,3 +952,6 @@ def draw(roots: Roots, *, renderer: Optional[str] = None, format: str = "svg", *
     graph.format = format
     graph.program = find_renderer(renderer, source=graph.source).path
     return graph
+
+
+from .animate import Animation, animate  # noqa: E402,F401  (backprop animated; see microgradlab.animate)

@@ -282,16 +282,38 @@ def test_branching_on_a_traced_value_raises_while_tracing(fn, what):
         compile(fn, (1.0,))
 
 
-def test_numbers_read_from_data_are_detected_by_a_second_trace():
-    with pytest.raises(TracingError, match="the constant 2.0 became"):
-        compile(lambda x: x * x.data, (2.0,))
-    with pytest.raises(TypeError, match=r"float\(\) of a Value .* would drop its gradient"):
-        compile(lambda x: x * float(x), (2.0,))
-    with pytest.raises(TracingError, match="graph changed"):
-        compile(lambda x: x.exp() if x.data > 0.0 else x.sin() * 2.0, (0.0,))
+@pytest.mark.parametrize("fn, what", [
+    (lambda x: x * float(x), r"input 0 of argument 0 \(float\(\)\)"),
+    (lambda x: x.exp() if x.data > 0.0 else x.sin() * 2.0, r"input 0 of argument 0 \(.data\)"),
+    (lambda xs: xs[0] * xs[1].data, r"input 1 of argument 0 \(.data\)"),
+])
+def test_reading_an_inputs_number_raises_while_tracing(fn, what):
+    example = ([1.0, 2.0],) if "xs" in fn.__code__.co_varnames else (2.0,)
+    with pytest.raises(TracingError, match="read the number of " + what):
+        compile(fn, example)
+    with pytest.raises(TracingError, match="read the number of " + what):
+        compile(fn, example, check=False)  # detected by the first trace already
+
+
+def test_numbers_read_from_interior_nodes_are_detected_by_a_second_trace():
+    with pytest.raises(TracingError, match="the constant 4.0 became"):
+        compile(lambda x: x * (x * 2.0).data, (2.0,))
+    with pytest.raises(TracingError, match="depends on the data of the inputs"):
+        compile(lambda x: (x * 1.5).exp() if (x * 1.5).data > 0.0 else x.sin() * 2.0, (0.0,))
     # Without the check the number is baked in, as the rule says.
-    baked = compile(lambda x: x * x.data, (2.0,), check=False)
-    assert baked.forward([3.0]).tolist() == [6.0]
+    baked = compile(lambda x: x * (x * 2.0).data, (2.0,), check=False)
+    assert baked.forward([3.0]).tolist() == [12.0]
+
+
+def test_reading_a_parameters_number_raises_while_tracing():
+    """Issue 12: a gate on a parameter's sign was baked into the tape; the nearby check moved only inputs."""
+    w = Parameter(0.5, label="w")
+    with pytest.raises(TracingError, match=r"read the number of parameter 0 \(w\) \(.data\)"):
+        compile(lambda x: x * w if w.data > 0 else x * (-w), (1.0,))
+    h = Parameter(0.5)
+    with pytest.raises(TracingError, match="depends on the data of the inputs or parameters"):
+        compile(lambda x: x * h + x * (h * 1.5).data, (1.0,))  # an interior node's number: the second trace moves h
+    assert w.data == 0.5 and h.data == 0.5 and type(h) is Parameter
 
 
 # --- primitives defined by users -----------------------------------------------------------------
@@ -329,7 +351,7 @@ def test_array_rules_that_disagree_with_the_scalar_rules_are_reported(define):
 
 def test_the_array_namespace_has_every_function_of_the_scalar_one():
     from microgradlab import ops
-    from microgradlab.compile import _ArrayMath
+    from microgradlab.compile.lower import _ArrayMath
     from microgradlab.ops import SCALAR_MATH
 
     m = _ArrayMath(np)

@@ -46,9 +46,11 @@ N_CLASSES = {"make_moons": 2, "make_circles": 2, "make_blobs": 3, "make_spiral":
 
 
 def test_doctests_pass():
-    result = doctest.testmod(datasets, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 15
-    assert result.failed == 0
+    modules = [datasets] + [getattr(datasets, name) for name in
+                            ("checks", "synthetic", "split", "digits", "idx", "fashion_mnist")]
+    results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS) for module in modules]
+    assert sum(r.attempted for r in results) >= 15
+    assert sum(r.failed for r in results) == 0
 
 
 # --------------------------------------------------------------------------
@@ -519,7 +521,7 @@ def test_minibatches_errors_are_raised_eagerly(args, exc, message):
 # load_digits
 # --------------------------------------------------------------------------
 
-DIGITS_PATH = Path(datasets.__file__).parent / "data" / "digits.csv.gz"
+DIGITS_PATH = Path(datasets.__file__).parent.parent / "data" / "digits.csv.gz"
 SKLEARN_DIGIT_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
 
 
@@ -593,7 +595,7 @@ GOOD_LINE = ",".join(["3"] * 64 + ["7"])
 def test_damaged_digits_file_names_file_and_line(tmp_path, monkeypatch, bad_line, fragment):
     path = tmp_path / "digits.csv.gz"
     _write_digits(path, [GOOD_LINE, bad_line, GOOD_LINE])
-    monkeypatch.setattr(datasets, "_digits_file", lambda: path)
+    monkeypatch.setattr(datasets.digits, "_digits_file", lambda: path)
     with pytest.raises(DatasetError) as info:
         load_digits()
     assert str(path) in str(info.value)
@@ -602,7 +604,7 @@ def test_damaged_digits_file_names_file_and_line(tmp_path, monkeypatch, bad_line
 
 def test_damaged_digits_gzip_and_empty_file(tmp_path, monkeypatch):
     path = tmp_path / "digits.csv.gz"
-    monkeypatch.setattr(datasets, "_digits_file", lambda: path)
+    monkeypatch.setattr(datasets.digits, "_digits_file", lambda: path)
     path.write_bytes(gzip.compress(((GOOD_LINE + "\n") * 50).encode())[:-30])
     with pytest.raises(DatasetError, match="cannot read the gzip CSV data") as info:
         load_digits()

@@ -8,10 +8,13 @@ the site, and that no Python example in the docs escapes being run.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -83,10 +86,17 @@ def test_code_blocks_parser():
     assert list(code_blocks(text)) == [(2, "python", [">>> 1", "1", ""]), (7, "{toctree}", ["x"])]
 
 
-def test_sphinx_builds_without_warnings(tmp_path):
-    pytest.importorskip("sphinx")
-    pytest.importorskip("furo")
-    pytest.importorskip("myst_parser")
+MATHJAX = Path(os.environ.get("MATHJAX_DIR", "/usr/share/javascript/mathjax"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The HTML site, built once with ``-W`` (warnings are errors)."""
+    for module in ("sphinx", "furo", "myst_parser", "sphinx_copybutton"):
+        pytest.importorskip(module)
+    if not (MATHJAX / "MathJax.js").is_file():
+        pytest.skip(f"no MathJax in {MATHJAX}: apt-get install libjs-mathjax (the site's formulas use it offline)")
+    tmp_path = tmp_path_factory.mktemp("docs")
     out = tmp_path / "html"
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
@@ -94,6 +104,11 @@ def test_sphinx_builds_without_warnings(tmp_path):
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, f"sphinx-build -W failed:\n{result.stderr}{result.stdout}"
+    return out
+
+
+def test_sphinx_builds_without_warnings(site):
+    out = site
     for page in PAGES:
         assert (out / f"{page}.html").is_file(), f"{page}.html is missing from the built site"
 
@@ -116,3 +131,90 @@ def test_sphinx_builds_without_warnings(tmp_path):
     for page, figure in figures.items():
         assert (out / "_images" / figure).is_file(), f"{figure} is not in the site"
         assert figure in (out / f"{page}.html").read_text(encoding="utf-8"), f"{page} does not show {figure}"
+
+
+TUTORIALS = [p for p in PAGES if p.startswith("tutorials/")]
+REFERENCE = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)=["']([^"']+)["']""")
+CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)|@import\s+["']([^"']+)""")
+
+
+def _outside(url: str) -> bool:
+    """Whether ``url`` leaves the site: a scheme other than data:, or a network path (//host)."""
+    parts = urlsplit(url)
+    return bool(parts.netloc) or parts.scheme not in ("", "data")
+
+
+def test_no_page_loads_anything_from_outside_the_site(site):
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= len(PAGES)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        loaded = REFERENCE.findall(re.sub(r'<link rel="(?:next|prev|index|search)"[^>]*>', "", html))
+        styles = " ".join(re.findall(r"<style[^>]*>(.*?)</style>", html, re.S))
+        loaded += [a or b for a, b in CSS_URL.findall(styles)]
+        for url in loaded:
+            assert not _outside(url), f"{page.relative_to(site)} loads {url}"
+            target = (page.parent / urlsplit(url).path).resolve()
+            if url.split("?")[0].endswith((".js", ".css")):
+                assert target.is_file(), f"{page.relative_to(site)} loads {url}, which is not in the site"
+    for css in site.rglob("*.css"):
+        for a, b in CSS_URL.findall(css.read_text(encoding="utf-8")):
+            assert not _outside(a or b), f"{css.relative_to(site)} loads {a or b}"
+
+
+def test_formulas_use_the_local_mathjax(site):
+    page = (site / "tutorials" / "backpropagation.html").read_text(encoding="utf-8")
+    src = re.search(r'<script[^>]*src="([^"]*MathJax\.js[^"]*)"', page).group(1)
+    assert not _outside(src) and (site / "tutorials" / src.split("?")[0]).resolve().is_file()
+    config = src.split("config=")[1]
+    assert (site / "_static" / "mathjax" / "config" / f"{config}.js").is_file()
+    assert (site / "_static" / "mathjax" / "jax" / "output" / "SVG" / "fonts" / "TeX").is_dir()
+    assert "mathjax_ignore" in page and '"ignoreClass": "tex2jax_ignore|mathjax_ignore' in page  # MyST's marks
+    assert r"\(o = \tanh(x_1 w_1 + x_2 w_2 + b)\)" in page
+
+
+def test_code_blocks_have_a_copy_button_that_copies_code_only(site):
+    page = (site / "quickstart.html").read_text(encoding="utf-8")
+    assert "copybutton.js" in page
+    script = (site / "_static" / "copybutton.js").read_text(encoding="utf-8")
+    # the prompts ">>> " and "... " (a regular expression), copying only prompt lines, without the prompts
+    assert "formatCopyText(text, '>>> |\\\\.\\\\.\\\\. ', true, true, true" in script
+
+
+def test_every_tutorial_is_a_downloadable_notebook(site):
+    nbformat = pytest.importorskip("nbformat")
+    for page in TUTORIALS:
+        name = page.split("/")[1]
+        html = (site / f"{page}.html").read_text(encoding="utf-8")
+        assert f'href="../notebooks/{name}.ipynb" download' in html, page
+        notebook = json.loads((site / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        nbformat.validate(nbformat.from_dict(notebook))
+        assert any(c["cell_type"] == "code" for c in notebook["cells"])
+
+
+def test_figures_open_full_size_and_keep_their_size(site):
+    html = (site / "tutorials" / "backpropagation.html").read_text(encoding="utf-8")
+    link = re.search(r'<a class="[^"]*image-reference" href="([^"]+graph-neuron\.svg)"><img[^>]*style="width: (\d+)px', html)
+    assert link, "the graph does not link to its full-size file"
+    assert (site / "tutorials" / link.group(1)).resolve().is_file()
+    assert '<div class="graph-scroll' in html  # wide graphs scroll instead of shrinking below legibility
+    assert int(link.group(2)) > 1000
+
+
+def test_api_reference_starts_with_what_users_touch(site):
+    api = (site / "api.html").read_text(encoding="utf-8")
+    first = [api.index(f'id="microgradlab.{name}"') for name in
+             ("engine.Value", "nn.MLP", "losses.mse", "optim.SGD", "train.fit", "viz.to_dot",
+              "gradcheck.gradcheck", "testing.reals")]
+    assert first == sorted(first)
+    assert first[-1] < api.index('id="module-microgradlab.ops"')  # the op table comes last
+
+
+def test_api_page_lists_every_reexport():
+    import microgradlab
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    intro = text[text.index("## `microgradlab`"):text.index("## `microgradlab.engine`")]
+    math = {"exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus"}
+    missing = [n for n in microgradlab.__all__ if n not in math and not re.search(rf"[.`]{n}`", intro)]
+    assert not missing, f"docs/api.md does not list {missing}"

@@ -169,8 +169,14 @@ def test_softmax_gradients_are_shift_invariant_at_large_logits(z, data):
 
 
 @pytest.mark.parametrize("fn", [softmax, log_softmax])
-@pytest.mark.parametrize("logits, message", [([], "non-empty list"), ([1.0, math.nan], "finite number, got nan"),
-                                             ([math.inf, 0.0], "got inf"), (Value(1.0), "non-empty list")])
+def test_softmax_propagates_nan_and_inf_as_pytorch_does(fn):
+    for logits in ([1.0, math.nan], [math.nan, 1.0], [math.inf, 0.0]):
+        assert all(math.isnan(v.data) for v in fn(logits)), logits
+
+
+@pytest.mark.parametrize("fn", [softmax, log_softmax])
+@pytest.mark.parametrize("logits, message", [([], "non-empty list"), (["a", 0.0], "a logit must be a Value or a number"),
+                                             (Value(1.0), "non-empty list")])
 def test_softmax_errors(fn, logits, message):
     with pytest.raises(ValueError, match=message):
         fn(logits)

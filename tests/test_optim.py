@@ -184,17 +184,17 @@ def test_zero_grad_and_updates_outside_the_graph():
     (w * x).backward(create_graph=True)  # w.grad is now a Value
     assert isinstance(w.grad, Value)
     seen = []
-    original = SGD._update
+    original = SGD._rule
 
-    def spy(self, grads):
+    def spy(self, *args):
         seen.append(is_grad_enabled())
-        original(self, grads)
+        return original(self, *args)
 
-    SGD._update = spy
+    SGD._rule = spy
     try:
         opt.step()
     finally:
-        SGD._update = original
+        SGD._rule = original
     assert seen == [False]  # the update ran under no_grad
     assert type(w.data) is float and w.is_leaf
     assert w.data == pytest.approx(2.0 - 0.1 * 3.0, rel=1e-15)
@@ -256,3 +256,53 @@ def test_optimizers_are_optimizers():
     p = [Parameter(0.0)]
     assert isinstance(SGD(p, lr=0.1), Optimizer) and isinstance(Adam(p), Optimizer)
     assert repr(SGD(p, lr=0.1, momentum=0.9)) == "SGD(lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.0)"
+
+
+# --- schedulers: clamping at 0.0, all-or-nothing steps, state_dict -------------------------------
+
+
+def test_scheduler_decays_to_zero_like_torch():
+    torch = pytest.importorskip("torch")
+    ours_opt = SGD([Parameter(1.0)], lr=0.1)
+    ours = ExponentialLR(ours_opt, gamma=0.1)
+    torch_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    theirs = torch.optim.lr_scheduler.ExponentialLR(torch_opt, gamma=0.1)
+    for _ in range(400):  # below the smallest float after ~323 steps
+        torch_opt.step()
+        ours.step()
+        theirs.step()
+    assert ours_opt.lr == torch_opt.param_groups[0]["lr"] == 0.0
+    assert ours.last_epoch == 400
+    p = ours_opt.params[0]
+    p.grad = 1.0
+    ours_opt.step()  # training goes on with lr 0.0
+    assert p.data == 1.0
+
+
+def test_failing_scheduler_step_changes_nothing():
+    opt = SGD([Parameter(0.0)], lr=1.0)
+    sched = ExponentialLR(opt, gamma=1e300)
+    sched.step()
+    state = sched.state_dict()
+    with pytest.raises(ValueError, match="epoch 2 gives the learning rate inf"):
+        sched.step()
+    assert sched.state_dict() == state and opt.lr == 1e300
+
+
+def test_scheduler_state_dict_round_trip():
+    opt = SGD([Parameter(0.0)], lr=1.0)
+    sched = StepLR(opt, step_size=2, gamma=0.5)
+    for _ in range(3):
+        sched.step()
+    other = StepLR(SGD([Parameter(0.0)], lr=1.0), step_size=5, gamma=0.9)
+    other.load_state_dict(sched.state_dict())
+    assert other.state_dict() == sched.state_dict() == {"base_lr": 1.0, "last_epoch": 3, "last_lr": 0.5,
+                                                        "step_size": 2, "gamma": 0.5}
+    other.step()
+    sched.step()
+    assert other.last_lr == sched.last_lr == 0.25
+    before = other.state_dict()
+    for bad in ({"base_lr": 1.0}, dict(before, last_epoch=1.5), dict(before, gamma=math.nan)):
+        with pytest.raises(ValueError, match="StepLR.load_state_dict"):
+            other.load_state_dict(bad)
+        assert other.state_dict() == before

@@ -240,6 +240,22 @@ def test_progress_bar_shows_loss_and_accuracy(capsys):
     fit(MLP(2, [3, 1], seed=0), X, y, loss="hinge", epochs=3, progress=True)
     err = capsys.readouterr().err
     assert "fit" in err and "3/3" in err and "loss=" in err and "acc=" in err
+    assert "epoch=3/3" in err
+
+
+def test_progress_bar_moves_per_batch_with_the_running_loss(capsys):
+    X, y = make_moons(10, noise=0.1, random_state=0)
+    fit(MLP(2, [3, 1], seed=0), X, y, loss="hinge", epochs=2, batch_size=4, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "6/6" in err and "epoch=2/2" in err  # 3 batches per epoch: 10 = 4 + 4 + 2
+
+
+def test_no_progress_bar_when_nobody_watches(capsys):
+    X, y = make_moons(10, noise=0.1, random_state=0)
+    fit(MLP(2, [3, 1], seed=0), X, y, loss="hinge", epochs=2)  # progress=None and stderr is not a terminal
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        fit(MLP(2, [3, 1], seed=0), X, y, loss="hinge", epochs=2, progress="yes")
 
 
 @pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG")])
@@ -248,7 +264,7 @@ def test_history_plot(tmp_path, suffix, magic):
     history = History(loss=[1.0, 0.5, 0.25], accuracy=[0.5, 0.75, 1.0], grad_norm=[1.0, 0.5, 0.1],
                       seconds=[0.1] * 3)
     path = tmp_path / f"curve{suffix}"
-    history.plot(path, title="moons")
+    history.plot(path=path, title="moons")
     assert path.read_bytes().startswith(magic)
     if suffix == ".svg":
         text = path.read_text()
@@ -258,13 +274,13 @@ def test_history_plot(tmp_path, suffix, magic):
 def test_history_plot_errors(tmp_path, monkeypatch):
     history = History(loss=[1.0], accuracy=[None], grad_norm=[1.0], seconds=[0.1])
     with pytest.raises(ValueError, match="must end in .svg, .png or .pdf"):
-        history.plot(tmp_path / "curve.jpg")
+        history.plot(path=tmp_path / "curve.jpg")
     with pytest.raises(ValueError, match="no epochs"):
-        History().plot(tmp_path / "curve.svg")
+        History().plot(path=tmp_path / "curve.svg")
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"pip install microgradlab\[plot\]"):
-        history.plot(tmp_path / "curve.svg")
+        history.plot(path=tmp_path / "curve.svg")
     assert not (tmp_path / "curve.svg").exists()
 
 
