@@ -134,7 +134,7 @@ def test_drawings_render_pipe_view_and_display_as_graphviz_documents(program, tm
         graph.program = program
         assert graph.pipe(format="svg").lstrip().startswith(b"<?xml")
         assert graph.pipe(format="svg", encoding="utf-8").lstrip().startswith("<?xml")
-        assert set(graph._repr_mimebundle_()) == {"image/svg+xml"}  # what Jupyter calls
+        assert "<svg" in graph._repr_mimebundle_()["image/svg+xml"]  # what Jupyter calls
         out = graph.render(tmp_path / "gout")  # the notebook's dot.render('gout')
         assert out == str(tmp_path / "gout.svg") and Path(out).read_bytes().lstrip().startswith(b"<?xml")
         assert (tmp_path / "gout").read_text() == graph.source  # graphviz saves the source too
