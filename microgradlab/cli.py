@@ -632,7 +632,7 @@ def _draw_neuron(model: MLP, sample: Sequence[float], out: Path) -> Path:
 
     Without a Graphviz renderer, write the DOT text instead, with a warning.
     """
-    from .viz import RenderError, RendererNotFoundError, pipe, to_dot
+    from .viz import RenderError, RendererNotFoundError, expand_dots, pipe, to_dot
 
     inputs = [Value(x, label=f"x{i + 1}") for i, x in enumerate(sample)]
     neurons = model.layers[0].neurons
@@ -642,7 +642,7 @@ def _draw_neuron(model: MLP, sample: Sequence[float], out: Path) -> Path:
     output.label = f"neuron {index} of layer 0"
     model.zero_grad()  # fit leaves the last batch's gradients in .grad; show this backward's alone
     output.backward()
-    graph = to_dot(output)
+    graph = to_dot(expand_dots(output))  # the lecture's view: the neuron's * and + chain
     try:
         svg = pipe(graph, "svg")
     except RenderError as exc:

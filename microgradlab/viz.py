@@ -57,11 +57,15 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Un
 
 import graphviz
 
+from .digraph import Digraph
 from .engine import Value
+from .lecture import draw_dot, expand_dots  # the lecture's pictures, re-exported here
 
 __all__ = [
     "to_dot",
     "draw",
+    "draw_dot",
+    "expand_dots",
     "render",
     "pipe",
     "find_renderer",
@@ -553,19 +557,15 @@ class _Edges:
 # --- drawing ------------------------------------------------------------------------------
 
 
-class Drawing(graphviz.Digraph):
+class Drawing(Digraph):
     """The :class:`graphviz.Digraph` that :func:`to_dot` returns.
 
-    Jupyter shows it inline using whichever renderer :func:`find_renderer`
-    picks (``graphviz``'s own display needs the system ``dot``).  Write files
-    with :func:`render`.
+    Its ``.render()``, ``.pipe()``, ``.view()`` and Jupyter display use whichever
+    renderer :func:`find_renderer` picks (see :class:`microgradlab.digraph.Digraph`).
     """
 
-    renderer: Optional[str] = None  # for Jupyter: None picks one automatically
+    _format = "svg"  # the default format of .render() and .pipe() (graphviz's is pdf)
     collapsed = False  # drawn with one box per neuron or layer (changes the advice for a huge graph)
-
-    def _repr_image_svg_xml(self) -> str:
-        return pipe(self, "svg", renderer=self.renderer).decode("utf-8")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> Dict[str, str]:
         """The SVG, and the notebook view of :func:`microgradlab.inline.graph_html` (one rendering for both)."""
@@ -940,13 +940,18 @@ def render(roots: Union[Roots, graphviz.Digraph], path: Union[str, os.PathLike],
     return path
 
 
-def draw(roots: Roots, *, renderer: Optional[str] = None, **options: Any) -> Drawing:
+def draw(roots: Roots, *, renderer: Optional[str] = None, format: str = "svg", **options: Any) -> Drawing:
     """:func:`to_dot`, checked to be renderable now: the graph Jupyter shows inline.
 
+    ``format`` is the output format of its ``.render()`` and ``.pipe()``;
+    ``renderer`` (as for :func:`find_renderer`) is the program they run.
     Raises :class:`RendererNotFoundError` (with the DOT text in ``.source``)
     right away if there is no renderer, instead of when the notebook displays it.
     """
     graph = to_dot(roots, **options)
-    graph.renderer = find_renderer(renderer, source=graph.source).path
+    graph.format = format
+    graph.program = find_renderer(renderer, source=graph.source).path
     return graph
+
+
 from .animate import Animation, animate  # noqa: E402,F401  (backprop animated; see microgradlab.animate)

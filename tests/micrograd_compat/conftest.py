@@ -1,36 +1,26 @@
-"""Report micrograd's vendored test file as skipped when PyTorch cannot be imported.
-
-The file is micrograd's own, unchanged but for one import, and it starts with
-``import torch``; without torch its collection (as tests and, under
-``--doctest-modules``, as doctests) would be an error.  A module-level
-``pytest.importorskip`` in this conftest is not an option: pytest 7 turns a
-skip raised by a conftest into a skip of the whole session.
-"""
+"""The ``ordered_micrograd`` fixture: micrograd 0.1.0 with its children visited in operand order."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Tuple
 
 import pytest
 
-VENDORED = "test_micrograd_engine.py"
 
+@pytest.fixture
+def ordered_micrograd(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """micrograd's engine module, its ``Value._prev`` a dict's keys (a set iterated in operand order).
 
-def _torch_importable() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    micrograd orders a graph by iterating over the sets ``_prev``, in an order
+    that follows memory addresses; this makes it the order
+    ``microgradlab.micrograd`` uses, so the two can be compared bit for bit.
+    """
+    engine = pytest.importorskip("micrograd.engine", reason="micrograd is not installed (the bench extra)")
+    init = engine.Value.__init__
 
+    def ordered_init(self: Any, data: Any, _children: Tuple[Any, ...] = (), _op: str = "") -> None:
+        init(self, data, _children, _op)
+        self._prev = dict.fromkeys(_children)
 
-TORCH_MISSING_REASON: Optional[str] = None if _torch_importable() else (
-    "micrograd's own tests compare against PyTorch, which is not installed (pip install microgradlab[torch])")
-
-
-def pytest_make_collect_report(collector: pytest.Collector) -> Optional[pytest.CollectReport]:
-    """Skip, instead of importing, the vendored file's collectors when torch is missing."""
-    path = getattr(collector, "path", None)
-    if TORCH_MISSING_REASON is None or path is None or path.name != VENDORED:
-        return None
-    return pytest.CollectReport(collector.nodeid, "skipped", (str(path), 0, f"Skipped: {TORCH_MISSING_REASON}"), [])
+    monkeypatch.setattr(engine.Value, "__init__", ordered_init)
+    return engine

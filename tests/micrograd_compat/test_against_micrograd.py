@@ -74,3 +74,15 @@ def test_random_expression_matches_micrograd(seed):
         assert ours_leaf.data == their_leaf.data
         assert math.isclose(ours_leaf.grad, their_leaf.grad, rel_tol=1e-12, abs_tol=1e-12 * scale)
     assert any(leaf.grad != 0.0 for leaf in ours)  # the expression really depends on its leaves
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_expression_in_the_dropin_is_micrograds_bit_for_bit(seed, ordered_micrograd):
+    """microgradlab.micrograd does micrograd's operations in micrograd's order: equal reprs."""
+    from microgradlab.micrograd.engine import Value
+
+    ours, our_root = build(Value, seed)
+    theirs, their_root = build(ordered_micrograd.Value, seed)
+    our_root.backward()
+    their_root.backward()
+    assert [repr(v) for v in [our_root, *ours]] == [repr(v) for v in [their_root, *theirs]]
