@@ -11,7 +11,7 @@ made for each call.
 from __future__ import annotations
 
 import operator
-from typing import Any, Iterable, List
+from typing import Any, Callable, Iterable, List, Optional
 
 __all__ = ["topological_order", "walk"]
 
@@ -122,31 +122,43 @@ def _is_interior(v: Any) -> bool:
     return getattr(v, "_kind", 0) != 0
 
 
-def walk(roots: Any) -> List[Any]:
-    """Every Value reachable from ``roots`` (leaves too), each after its inputs.
+def _inputs(node: Any) -> Any:
+    return node.inputs
 
-    ``roots`` is a Value or an iterable of them (anything else among them is
-    skipped).  Iterative; each Value once.
+
+def walk(roots: Any, children: Callable[[Any], Iterable[Any]] = _inputs,
+         on_visit: Optional[Callable[[Any], None]] = None) -> List[Any]:
+    """Every node reachable from ``roots`` (leaves too), each after its inputs.
+
+    ``roots`` is a node (anything with ``.data``) or an iterable of them;
+    numbers among them and among a node's ``children`` (its ``inputs`` by
+    default; micrograd's ``_prev`` for its Values) are skipped.  ``on_visit``
+    is called on each node when it is first met, and may raise to stop a walk
+    that grows too large.  Iterative; each node once.
 
     >>> from microgradlab import Value
     >>> x = Value(2.0, label="x")
     >>> [v.label or v.op.name for v in walk((x * x).exp())]
     ['x', 'mul', 'exp']
     """
-    roots = [roots] if hasattr(roots, "_kind") else [r for r in roots if hasattr(r, "_kind")]
+    roots = [roots] if hasattr(roots, "data") else [r for r in roots if hasattr(r, "data")]
     seen = set()
     order: List[Any] = []
     for root in roots:
         if id(root) in seen:
             continue
         seen.add(id(root))
-        stack = [(root, iter(root.inputs))]
+        if on_visit is not None:
+            on_visit(root)
+        stack = [(root, iter(children(root)))]
         while stack:
             node, pending = stack[-1]
             for v in pending:
-                if hasattr(v, "_kind") and id(v) not in seen:
+                if v.__class__ is not float and hasattr(v, "data") and id(v) not in seen:
                     seen.add(id(v))
-                    stack.append((v, iter(v.inputs)))
+                    if on_visit is not None:
+                        on_visit(v)
+                    stack.append((v, iter(children(v))))
                     break
             else:
                 stack.pop()

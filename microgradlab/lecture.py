@@ -183,25 +183,18 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, expand: boo
 
 
 def _postorder(root: Any, limit: int) -> List[Any]:
-    """Every Value below ``root`` (numbers aside), each after its children; iterative."""
-    seen = {id(root)}
-    order: List[Any] = []
-    stack = [(root, iter(_children(root)))]
-    while stack:
-        node, pending = stack[-1]
-        for child in pending:
-            if not isinstance(child, float) and id(child) not in seen:
-                seen.add(id(child))
-                stack.append((child, iter(_children(child))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-            if len(order) > limit:
-                from .viz import GraphTooLargeError  # viz re-exports this module
+    """Every Value below ``root`` (numbers aside), each after its children (:func:`microgradlab.graph.walk`)."""
+    count = 0
 
-                raise GraphTooLargeError(
-                    f"draw_dot: the graph has more than max_nodes={limit} Values; draw a smaller one "
-                    "(one sample's output), use microgradlab.viz.to_dot(..., collapse='neuron'), "
-                    "or pass a larger max_nodes")
-    return order
+    def tally(v: Any) -> None:
+        nonlocal count
+        count += 1
+        if count > limit:
+            from .viz import GraphTooLargeError  # viz re-exports this module
+
+            raise GraphTooLargeError(
+                f"draw_dot: the graph has more than max_nodes={limit} Values; draw a smaller one "
+                "(one sample's output), use microgradlab.viz.to_dot(..., collapse='neuron'), "
+                "or pass a larger max_nodes")
+
+    return walk(root, children=_children, on_visit=tally)

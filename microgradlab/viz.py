@@ -59,6 +59,7 @@ import graphviz
 
 from .digraph import Digraph
 from .engine import Value
+from .graph import walk
 from .lecture import draw_dot, expand_dots  # the lecture's pictures, re-exported here
 
 __all__ = [
@@ -234,37 +235,21 @@ def _cost(inputs: Tuple[Any, ...]) -> int:
 
 
 def _postorder(roots: List[Value], limit: Optional[int] = None) -> Tuple[List[Value], int]:
-    """Every Value reachable from ``roots``, each after its inputs (visited in order), and the
-    number of nodes it takes to draw them all.
+    """Every Value reachable from ``roots``, each after its inputs (:func:`microgradlab.graph.walk`),
+    and the number of nodes it takes to draw them all.
 
-    Iterative, so a million-node chain is fine.  With ``limit``, stops with
-    :class:`GraphTooLargeError` as soon as that number passes ``limit``.
+    With ``limit``, stops with :class:`GraphTooLargeError` as soon as that
+    number passes ``limit``, so a deep graph fails fast.
     """
-    seen: Set[int] = set()
-    order: List[Value] = []
     count = 0
-    for root in roots:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        inputs = root.inputs
-        count += _cost(inputs)
-        stack = [(root, iter(inputs))]
-        while stack:
-            if limit is not None and count > limit:  # checked as nodes are found: a deep graph fails fast
-                raise _too_large(limit, None)
-            node, pending = stack[-1]
-            for v in pending:
-                if v.__class__ is not float and id(v) not in seen:  # inputs are Values or float constants
-                    seen.add(id(v))
-                    inputs = v.inputs
-                    count += _cost(inputs)
-                    stack.append((v, iter(inputs)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order, count
+
+    def tally(v: Value) -> None:
+        nonlocal count
+        count += _cost(v.inputs)
+        if limit is not None and count > limit:
+            raise _too_large(limit, None)
+
+    return walk(roots, on_visit=tally), count
 
 
 def _users(order: List[Value]) -> Dict[int, List[Value]]:
