@@ -25,6 +25,7 @@ def _number(cell: str) -> float:
     return float(cell.replace(",", "").rstrip("×"))
 
 
+@pytest.mark.requires_tracemalloc  # the Memory row is measured with tracemalloc
 def test_quick_benchmark_prints_table_and_json(tmp_path: Path) -> None:
     out_json = tmp_path / "bench.json"
     env = dict(os.environ)

@@ -72,9 +72,15 @@ def argmax_classes(model, X):
 # --- demo -------------------------------------------------------------------------------------------
 
 
+# the demo and ``train --plot`` draw with matplotlib (not installed on PyPy)
+needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                                      reason="the demo and --plot need matplotlib, which is not installed")
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One run of the full demo, shared by the tests that read its files."""
+    pytest.importorskip("matplotlib", reason="the demo needs matplotlib, which is not installed")
     folder = tmp_path_factory.mktemp("demo") / "out"
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -139,6 +145,7 @@ def test_demo_neuron_graph_shows_the_neurons_values_and_gradients(demo):
     assert numbers(nodes[f"layers.0.bias[{j}]"]) == {"data": round(b, 4), "grad": 1.0}
 
 
+@needs_matplotlib
 def test_demo_without_a_renderer_writes_dot_and_warns(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)  # neither dot nor graphviz-pure
     monkeypatch.setattr(cli, "DEMO_TRAINING", SHORT_DEMO)
@@ -161,6 +168,7 @@ def test_demo_without_matplotlib_says_what_to_install(monkeypatch, tmp_path, cap
     assert not (tmp_path / "out").exists()
 
 
+@needs_matplotlib
 def test_demo_into_a_file_is_exit_status_2(tmp_path, capsys):
     (tmp_path / "taken").write_text("")
     assert_error(*run(["demo", "--out", str(tmp_path / "taken")], capsys), "cannot write")
@@ -169,6 +177,7 @@ def test_demo_into_a_file_is_exit_status_2(tmp_path, capsys):
 # --- train ------------------------------------------------------------------------------------------
 
 
+@needs_matplotlib
 def test_train_prints_progress_and_a_summary_checked_by_hand(tmp_path, capsys):
     model_file, plot_file = tmp_path / "model.json", tmp_path / "loss.svg"
     status, out, err = run(["train", "--dataset", "moons", "--epochs", "20", "--momentum", "0.9",
