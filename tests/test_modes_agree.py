@@ -53,28 +53,31 @@ def compiled_gradients(f, point):
     return [float(g[0]) for g in result.inputs]
 
 
-def close_with_the_same_pattern(got, want):
-    """Within 1e-12 relative, and NaN, ±inf and exact zeros exactly where the scalar engine has them.
+def close_with_the_same_pattern(got, want, exact_zeros=False):
+    """Within 1e-12 relative, with NaN and ±inf exactly where the scalar engine has them.
 
     NumPy's and the math module's exp, sin ... may differ by an ulp, which a
-    derivative near a zero (cos near π/2) turns into a larger relative error:
-    an absolute 1e-14 is allowed there.
+    derivative near a zero (cos near π/2) turns into a larger relative error,
+    and a batch adds terms in its own order: an absolute 1e-14 is allowed, so
+    a zero that comes from cancelling terms may be 1e-27.  Zeros that a mask
+    or an exact zero factor makes are exact on both paths (the edge cases).
     """
     for g, w in zip(got, [float(w) for w in want]):
-        if math.isnan(w) or math.isinf(w) or w == 0.0:
-            assert repr(abs(g)) == repr(abs(w)) and (math.isnan(w) or math.copysign(1, g) == math.copysign(1, w)
-                                                    or w == 0.0), (got, want)
-        else:
-            assert math.isclose(g, w, rel_tol=1e-12, abs_tol=1e-14), (got, want)
+        if math.isnan(w):
+            assert math.isnan(g), (got, want)
+        elif math.isinf(w) or (exact_zeros and w == 0.0):
+            assert g == w, (got, want)
+        else:  # a zero made by cancelling terms may come out as 1e-27 when they are added in another order
+            assert math.isfinite(g) and math.isclose(g, w, rel_tol=1e-12, abs_tol=1e-14), (got, want)
 
 
-def assert_modes_agree(f, point, compiled=True):
+def assert_modes_agree(f, point, exact_zeros=False):
     results = {mode: gradients(f, point, mode) for mode in MODES}
     assert results["plain"] == results["create_graph"] == results["nested grad"], (point, results)
-    if compiled and isinstance(results["plain"], list):
+    if isinstance(results["plain"], list):
         got = compiled_gradients(f, point)
         if got is not None:
-            close_with_the_same_pattern(got, results["plain"])
+            close_with_the_same_pattern(got, results["plain"], exact_zeros)
 
 
 @settings(max_examples=EXAMPLES)
@@ -113,4 +116,4 @@ def test_three_modes_agree_on_the_edges(expr, edge, change, which):
     which = min(which, len(point) - 1)
     point[which] = POINTS[change](point[which])
     wrap = EDGES[edge]
-    assert_modes_agree(lambda *xs: wrap(expr(*xs)), point)
+    assert_modes_agree(lambda *xs: wrap(expr(*xs)), point, exact_zeros=edge != "as drawn")
