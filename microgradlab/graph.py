@@ -16,8 +16,7 @@ from typing import Any, Callable, Iterable, List, Optional
 __all__ = ["topological_order", "walk"]
 
 # A node's kind says where its Value inputs sit; it is part of the node's class,
-# so neither the ordering nor the backward rules test operands for constants.
-LEAF = 0
+# so neither the ordering nor the backward rules test operands for constants (a leaf is 0).
 ONE_A = 1  # the only Value input is _a (unary ops; binary ops whose _b is a number)
 ONE_B = 2  # the only Value input is _b (binary ops whose _a is a number)
 BOTH = 3  # _a and _b are Values

@@ -131,21 +131,20 @@ def _reduce_rules(prim: Primitive, kind: int) -> Tuple[Callable[..., None], Call
     d = prim.partials[0]
     constant = d.value if isinstance(d, Constant) else None
 
-    def values(node: Any) -> Any:
-        return node._a if kind == MANY else [v for v in node._a if v.__class__ is not float]
-
     def plain(node: Any, g: float) -> None:
+        items = node._a if kind == MANY else [v for v in node._a if v.__class__ is not float]
         if constant is not None:
             gd = g * constant
-            for v in values(node):
+            for v in items:
                 v.grad += gd
         else:
             out = node.data
-            for v in values(node):
+            for v in items:
                 v.grad += g * d(SCALAR_MATH, v.data, out)
 
     def graph(node: Any, g: Any, m: Any) -> None:
-        for v in values(node):
+        items = node._a if kind == MANY else [v for v in node._a if v.__class__ is not float]
+        for v in items:
             v.grad += m.zmul(g, constant if constant is not None else d(m, v, node))
 
     return plain, graph
