@@ -14,7 +14,10 @@ Each :class:`Primitive` holds
 * ``symbol``/``template`` -- how the graph renderer and the test strategies print it;
 * ``domain``/``kinks`` -- per input, the open interval where the op is defined
   and the points where it is not differentiable, so property tests can draw
-  inputs that stay clear of them by construction.
+  inputs that stay clear of them by construction;
+* ``activation`` -- a unary op a neuron may apply to its pre-activation: an
+  ``MLP`` accepts it by name, the graph drawing keeps it inside its neuron, the
+  strategies draw networks with it and the command line offers it.
 
 Everything else -- ``Value``'s operators, ``backward``, graph drawing, the
 Hypothesis strategies and the compiled path -- is driven from :data:`PRIMITIVES`.
@@ -42,6 +45,7 @@ __all__ = [
     "define",
     "undefine",
     "get",
+    "activations",
 ]
 
 INF = math.inf
@@ -107,6 +111,7 @@ class Primitive:
     partials_can_raise: Tuple[bool, ...] = ()
     op_string: str = ""
     formula: Tuple[str, ...] = ()  # per input, the local derivative rule as text (for explain)
+    activation: bool = False
     node_classes: Any = field(default=None, compare=False, repr=False)  # the engine's cache
 
     @property
@@ -180,6 +185,7 @@ def define(
     partials_can_raise: Union[bool, Tuple[bool, ...]] = True,
     op_string: Optional[str] = None,
     formula: Union[str, Tuple[str, ...]] = (),
+    activation: bool = False,
 ) -> Primitive:
     """Add a primitive to the op table and return it.
 
@@ -200,6 +206,10 @@ def define(
 
     ``formula`` states each partial as text, e.g. ``"d/dx tanh(x) = 1 - tanh(x)²"``
     (a str for one input); :func:`microgradlab.explain` shows it.
+
+    ``activation=True`` (unary ops only) makes the op a neuron activation:
+    ``MLP(2, [16, 1], activation=name)`` accepts it, and the graph drawing,
+    the strategies and the command line offer it (see :func:`activations`).
     """
     if not name.isidentifier():
         raise ValueError(f"define: op name must be an identifier, got {name!r}")
@@ -213,6 +223,8 @@ def define(
     if arity == 0 and len(partials) not in (1, 2):
         raise ValueError(f"define: the n-ary op {name!r} needs one elementwise partial d(m, x_i, out), or two "
                          f"for pairs d(m, w_i, x_i, out), got {len(partials)}")
+    if activation and n != 1:
+        raise ValueError(f"define: an activation takes one input, but {name!r} has {n}")
     formula = (formula,) if isinstance(formula, str) else tuple(formula)
     if formula and len(formula) != len(partials):
         raise ValueError(f"define: {name!r} has {len(partials)} partials but {len(formula)} formulas")
@@ -234,6 +246,7 @@ def define(
                             else (bool(partials_can_raise),) * len(partials)),
         op_string=op_string if op_string is not None else name,
         formula=formula,
+        activation=bool(activation),
     )
     PRIMITIVES[name] = prim
     for namespace in _NAMESPACES:
@@ -261,6 +274,15 @@ def get(name: str) -> Primitive:
         return PRIMITIVES[name]
     except KeyError:
         raise KeyError(f"no op named {name!r}; known ops: {', '.join(sorted(PRIMITIVES))}") from None
+
+
+def activations() -> Tuple[str, ...]:
+    """The names of the ops a neuron may use as its activation, in table order.
+
+    >>> activations()
+    ('tanh', 'sigmoid', 'relu')
+    """
+    return tuple(name for name, prim in PRIMITIVES.items() if prim.activation)
 
 
 # --- scalar forward rules that need more than one expression ------------------
@@ -428,11 +450,11 @@ define("sqrt", _sqrt, (lambda m, x, out: 0.5 * m.pow(out, -1.0),), partials_can_
        symbol="√", array_forward=lambda np, x: np.sqrt(x), domain=(POSITIVE,),
        doc="square root, x >= 0 (the derivative is inf at 0)")
 define("tanh", math.tanh, (lambda m, x, out: 1.0 - out * out,), partials_can_raise=False,
-       array_forward=lambda np, x: np.tanh(x), doc="hyperbolic tangent")
+       array_forward=lambda np, x: np.tanh(x), activation=True, doc="hyperbolic tangent")
 define("sigmoid", _sigmoid, (lambda m, x, out: out * (1.0 - out),), partials_can_raise=False,
-       symbol="σ", array_forward=_np_sigmoid, doc="logistic function 1 / (1 + e^-x)")
+       symbol="σ", array_forward=_np_sigmoid, activation=True, doc="logistic function 1 / (1 + e^-x)")
 define("relu", _relu, (lambda m, x, out: m.step(x),), op_string="ReLU", partials_can_raise=False,
-       array_forward=lambda np, x: np.maximum(x, 0.0), kinks=((0.0,),),
+       array_forward=lambda np, x: np.maximum(x, 0.0), kinks=((0.0,),), activation=True,
        doc="max(x, 0); relu'(0) = 0 by convention")
 define("leaky_relu", _leaky_relu,
        (lambda m, x, slope, out: m.step(x) + (1.0 - m.step(x)) * slope,

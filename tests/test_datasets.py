@@ -312,7 +312,7 @@ BAD_ARGS = [
     (make_spiral, {"noise": -0.2}, ValueError, "make_spiral: noise must be >= 0.0, got -0.2"),
     (make_xor, {"n_samples": -1}, ValueError, "make_xor: n_samples must be >= 0, got -1"),
     (make_xor, {"noise": -1e-3}, ValueError, "make_xor: noise must be >= 0.0, got -0.001"),
-    (make_xor, {"noise": None}, TypeError, "make_xor: noise must be a real number, got None"),
+    (make_xor, {"noise": None}, TypeError, "make_xor: noise must be a number, got None"),
 ]
 
 

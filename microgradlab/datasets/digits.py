@@ -9,7 +9,8 @@ import zlib
 from importlib import resources
 from typing import Any, List, Tuple
 
-from .checks import Dataset, DatasetError, Row, _check_int
+from ..checks import check_int
+from .checks import Dataset, DatasetError, Row
 
 __all__ = ["load_digits"]
 
@@ -95,7 +96,7 @@ def load_digits(*, n_class: int = 10, scale: bool = False) -> Dataset:
         (360, 1.0)
     """
     func = "load_digits"
-    n_class = _check_int(func, "n_class", n_class, minimum=1)
+    n_class = check_int(func, "n_class", n_class, minimum=1)
     if n_class > 10:
         raise ValueError(f"{func}: n_class must be between 1 and 10, got {n_class}")
     source = _digits_file()

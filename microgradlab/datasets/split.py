@@ -6,14 +6,15 @@ import math
 import random
 from typing import Any, Dict, Hashable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from .checks import L, RandomState, T, _check_int, _check_same_length, _is_int, _is_real, check_random_state
+from ..checks import check_int, check_random_state, check_same_length, is_int, is_real
+from .checks import L, RandomState, T
 
 __all__ = ["train_test_split", "iterate_minibatches"]
 
 
 
 def _n_test(func: str, n: int, test_size: Any) -> int:
-    if _is_int(test_size):
+    if is_int(test_size):
         n_test = int(test_size)
         if not 0 < n_test < n:
             raise ValueError(
@@ -21,7 +22,7 @@ def _n_test(func: str, n: int, test_size: Any) -> int:
                 f"= {n - 1} when it is an int"
             )
         return n_test
-    if _is_real(test_size):
+    if is_real(test_size):
         fraction = float(test_size)
         if not 0.0 < fraction < 1.0:
             raise ValueError(
@@ -90,7 +91,7 @@ def train_test_split(
         ([[0], [1], [2]], [[3]], [0, 1, 2], [3])
     """
     func = "train_test_split"
-    n = _check_same_length(func, X, y)
+    n = check_same_length(func, X, y)
     n_test = _n_test(func, n, test_size)
     rng = check_random_state(random_state, func)
 
@@ -166,8 +167,8 @@ def iterate_minibatches(
         [([[0], [1]], [0, 1]), ([[2]], [0])]
     """
     func = "iterate_minibatches"
-    n = _check_same_length(func, X, y)
-    batch_size = _check_int(func, "batch_size", batch_size, minimum=1)
+    n = check_same_length(func, X, y)
+    batch_size = check_int(func, "batch_size", batch_size, minimum=1)
     rng = check_random_state(random_state, func)
     return _minibatches(X, y, n, batch_size, shuffle, rng, drop_last)
 

@@ -11,8 +11,8 @@ import math
 import random
 from typing import List, Optional, Sequence, Tuple, Union
 
-from .checks import (Dataset, L, RandomState, Row, T, _check_float, _check_int, _is_int, _is_real,
-                     _two_groups, check_random_state)
+from ..checks import check_float, check_int, check_random_state, is_int, is_real
+from .checks import Dataset, L, RandomState, Row, T, _two_groups
 
 __all__ = ["make_moons", "make_circles", "make_blobs", "make_spiral", "make_xor"]
 
@@ -101,7 +101,7 @@ def make_moons(
     func = "make_moons"
     n_out, n_in = _two_groups(func, n_samples)
     if noise is not None:
-        noise = _check_float(func, "noise", noise)
+        noise = check_float(func, "noise", noise)
     rng = check_random_state(random_state, func)
     X: List[Row] = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_out)]
     X += [
@@ -149,8 +149,8 @@ def make_circles(
     func = "make_circles"
     n_out, n_in = _two_groups(func, n_samples)
     if noise is not None:
-        noise = _check_float(func, "noise", noise)
-    factor = _check_float(func, "factor", factor)
+        noise = check_float(func, "noise", noise)
+    factor = check_float(func, "factor", factor)
     if factor >= 1.0:
         raise ValueError(f"{func}: factor must be in [0, 1), got {factor!r}")
     rng = check_random_state(random_state, func)
@@ -206,14 +206,14 @@ def make_blobs(
     """
     func = "make_blobs"
     rng = check_random_state(random_state, func)
-    n_features = _check_int(func, "n_features", n_features, minimum=1)
+    n_features = check_int(func, "n_features", n_features, minimum=1)
 
     per_center: Optional[List[int]] = None
-    if _is_int(n_samples):
-        total = _check_int(func, "n_samples", n_samples)
+    if is_int(n_samples):
+        total = check_int(func, "n_samples", n_samples)
     elif isinstance(n_samples, Sequence) and not isinstance(n_samples, (str, bytes)):
         per_center = [
-            _check_int(func, f"n_samples[{i}]", v) for i, v in enumerate(n_samples)
+            check_int(func, f"n_samples[{i}]", v) for i, v in enumerate(n_samples)
         ]
         if not per_center:
             raise ValueError(f"{func}: n_samples must not be an empty sequence")
@@ -225,17 +225,17 @@ def make_blobs(
 
     if not (isinstance(center_box, Sequence) and len(center_box) == 2):
         raise TypeError(f"{func}: center_box must be a pair (low, high), got {center_box!r}")
-    low = _check_float(func, "center_box[0]", center_box[0], minimum=None)
-    high = _check_float(func, "center_box[1]", center_box[1], minimum=None)
+    low = check_float(func, "center_box[0]", center_box[0], low=-math.inf)
+    high = check_float(func, "center_box[1]", center_box[1], low=-math.inf)
     if low > high:
         raise ValueError(f"{func}: center_box must have low <= high, got {center_box!r}")
 
     center_list: List[List[float]]
-    if centers is None or _is_int(centers):
+    if centers is None or is_int(centers):
         if centers is None:
             n_centers = len(per_center) if per_center is not None else 3
         else:
-            n_centers = _check_int(func, "centers", centers, minimum=1)
+            n_centers = check_int(func, "centers", centers, minimum=1)
         if per_center is not None and len(per_center) != n_centers:
             raise ValueError(
                 f"{func}: centers={n_centers} does not match len(n_samples)="
@@ -252,7 +252,7 @@ def make_blobs(
                     f"{func}: centers[{i}] must be a sequence of numbers, got {c!r}"
                 )
             center_list.append(
-                [_check_float(func, f"centers[{i}][{j}]", v, None) for j, v in enumerate(c)]
+                [check_float(func, f"centers[{i}][{j}]", v, low=-math.inf) for j, v in enumerate(c)]
             )
         if not center_list:
             raise ValueError(f"{func}: centers must not be empty")
@@ -273,11 +273,11 @@ def make_blobs(
         )
     n_centers = len(center_list)
 
-    if _is_real(cluster_std):
-        stds = [_check_float(func, "cluster_std", cluster_std)] * n_centers
+    if is_real(cluster_std):
+        stds = [check_float(func, "cluster_std", cluster_std)] * n_centers
     elif isinstance(cluster_std, Sequence) and not isinstance(cluster_std, (str, bytes)):
         stds = [
-            _check_float(func, f"cluster_std[{i}]", s) for i, s in enumerate(cluster_std)
+            check_float(func, f"cluster_std[{i}]", s) for i, s in enumerate(cluster_std)
         ]
         if len(stds) != n_centers:
             raise ValueError(
@@ -339,9 +339,9 @@ def make_spiral(
         [0.0, 0.5, 1.0, 0.0, 0.5, 1.0]
     """
     func = "make_spiral"
-    n_samples = _check_int(func, "n_samples", n_samples)
-    n_classes = _check_int(func, "n_classes", n_classes, minimum=1)
-    noise = _check_float(func, "noise", noise)
+    n_samples = check_int(func, "n_samples", n_samples)
+    n_classes = check_int(func, "n_classes", n_classes, minimum=1)
+    noise = check_float(func, "noise", noise)
     rng = check_random_state(random_state, func)
     X: List[Row] = []
     y: List[int] = []
@@ -383,8 +383,8 @@ def make_xor(
         True
     """
     func = "make_xor"
-    n_samples = _check_int(func, "n_samples", n_samples)
-    noise = _check_float(func, "noise", noise)
+    n_samples = check_int(func, "n_samples", n_samples)
+    noise = check_float(func, "noise", noise)
     rng = check_random_state(random_state, func)
     X = [[rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)] for _ in range(n_samples)]
     y = [int(_sign(x0) != _sign(x1)) for x0, x1 in X]
