@@ -31,7 +31,6 @@ for any logit.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, Union
@@ -176,6 +175,8 @@ def _shifted(where: str, logits: Sequence[Scalar]) -> Tuple[List[Any], Value]:
     ``logsumexp(z)`` when ``|z|`` is large.  The maximum is built from ops
     (``max(a, b) = a + relu(b - a)``), so compiled tapes see it and its
     gradient is honest (it cancels: the results do not depend on the shift).
+    It is taken pairwise, as a tree: 10 logits take 4 rounds of maxima, not 9
+    in a chain, and a compiled tape evaluates each round's maxima together.
     NaN in any logit gives NaN.
     """
     if not _is_vector(logits) or not logits:
@@ -183,7 +184,11 @@ def _shifted(where: str, logits: Sequence[Scalar]) -> Tuple[List[Any], Value]:
     for z in logits:
         if not isinstance(z, Value) and (isinstance(z, bool) or not isinstance(z, numbers.Real)):
             raise ValueError(f"{where}: a logit must be a Value or a number, got {z!r}")
-    top = functools.reduce(lambda a, b: a + apply("relu", b - a), logits)
+    level = list(logits)
+    while len(level) > 1:
+        maxima = [a + apply("relu", b - a) for a, b in zip(level[0::2], level[1::2])]
+        level = maxima + level[2 * len(maxima):]  # an odd one out waits for the next round
+    top = level[0]
     shifted = [z - top for z in logits]
     return shifted, logsumexp(shifted)
 
