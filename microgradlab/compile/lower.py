@@ -39,13 +39,21 @@ def _ArrayMath(np: Any) -> ops.MathNamespace:
 def zero_wins(np: Any, g: Any, d: Any) -> Any:
     """The chain-rule product ``g * d``, exactly 0 where ``g`` or ``d`` is 0 (never 0 · inf = nan).
 
-    A zero times a finite number is already 0, so only NaN products need a look.
+    A zero times a finite number is already 0, so only NaN products need a look; the sum
+    of the products is one pass that is finite when there are none (most of the time).
     """
     out = g * d
-    bad = np.isnan(out)
-    if bad.any():
-        out = np.where(bad & ((g == 0.0) | (d == 0.0)), 0.0, out)
+    if not _finite_sum(np, out):
+        bad = np.isnan(out)
+        if bad.any():
+            out = np.where(bad & ((g == 0.0) | (d == 0.0)), 0.0, out)
     return out
+
+
+def _finite_sum(np: Any, a: Any) -> bool:
+    """Whether ``a.sum()`` is finite: then no item is NaN or infinite (a cheap first look)."""
+    total = float(np.add.reduce(a, axis=None))
+    return total - total == 0.0
 
 
 def zero_wins_matmul(np: Any, a: Any, b: Any) -> Any:
@@ -55,7 +63,7 @@ def zero_wins_matmul(np: Any, a: Any, b: Any) -> Any:
     otherwise the products are formed one by one.
     """
     out = a @ b
-    if np.isnan(out).any():
+    if not _finite_sum(np, out) and np.isnan(out).any():
         out = zero_wins(np, a[:, :, None], b[None, :, :]).sum(axis=1)
     return out
 

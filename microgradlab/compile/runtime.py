@@ -73,6 +73,7 @@ class CompiledFunction:
         #: Where the parameters are read from while they live in arrays (see ``params.ParameterArrays``).
         self.arrays: Optional[ParameterArrays] = None
         self._plans: Dict[bool, List[bool]] = {}
+        self._required_sets: Dict[bool, frozenset] = {}
 
     # --- running -----------------------------------------------------------------------
 
@@ -125,17 +126,26 @@ class CompiledFunction:
             self._plans[wrt_inputs] = plan
         return plan
 
+    def _required(self, wrt_inputs: bool) -> frozenset:
+        """The blocks that need a gradient, as a set (an operand needs one if it reads any of them)."""
+        required = self._required_sets.get(wrt_inputs)
+        if required is None:
+            required = self._required_sets[wrt_inputs] = frozenset(
+                b for b, needed in enumerate(self._requires(wrt_inputs)) if needed)
+        return required
+
     def _backward(self, blocks: List[Any], saved: List[Any], batch: int, reduction: str,
                   wrt_inputs: bool, cotangent: Any = None) -> List[Any]:
         np = self._np
         requires = self._requires(wrt_inputs)
+        required = self._required(wrt_inputs)
         per_sample = reduction == "none"
         reduce_batch = [not (b or per_sample) for b in self._bdep]
         shapes = [(1 if reduce else batch, w) for reduce, w in zip(reduce_batch, self._widths)]
         grads: List[Any] = [None] * len(blocks)
 
         def scatter(operand: _Gather, contrib: Callable[[], Any]) -> None:
-            if any(requires[b] for b in operand.blocks):
+            if not required.isdisjoint(operand.blocks):
                 operand.scatter(contrib(), grads, shapes, requires, reduce_batch)
 
         if cotangent is None:

