@@ -34,11 +34,12 @@ def _check_rules(np: Any, m: _ArrayMath, groups: Sequence[_Group], program: _Pro
             # (index into a partial's result, scalar inputs, scalar output) for each node
             points = [((slice(None), j), tuple(float(a[0, j]) for a in arrays), expected[0, j])
                       for j in range(len(members))]
-        else:
-            items = np.asarray([[[at[out][0][i] for _, out in members]] * 2 for i in range(group.n)])
-            arrays = [items]
-            points = [((i, slice(None), j), (float(items[i, 0, j]),), expected[0, j])
-                      for i in range(group.n) for j in range(len(members))]
+        else:  # one array (n, 2, nodes) per argument group; the traced inputs are the groups one after another
+            n = group.n
+            arrays = [np.asarray([[[at[out][0][k * n + i] for _, out in members]] * 2 for i in range(n)])
+                      for k in range(len(group.operands))]
+            points = [((i, slice(None), j), tuple(float(a[i, 0, j]) for a in arrays), expected[0, j])
+                      for i in range(n) for j in range(len(members))]
         try:
             with np.errstate(all="ignore"):
                 got = np.asarray(prim.array_forward(np, *arrays), dtype=float)
@@ -46,8 +47,8 @@ def _check_rules(np: Any, m: _ArrayMath, groups: Sequence[_Group], program: _Pro
             raise CompileError(f"compile: the array_forward of op {prim.name!r} fails on NumPy arrays: "
                                f"{type(exc).__name__}: {exc}") from exc
         # where an input is NaN or infinite the traced example says nothing about the rules
-        finite = np.isfinite(arrays[0]).all(axis=0) if isinstance(group, _Reduce) else \
-            np.logical_and.reduce([np.isfinite(a) for a in arrays])
+        finite = np.logical_and.reduce([np.isfinite(a).all(axis=0) if isinstance(group, _Reduce) else np.isfinite(a)
+                                        for a in arrays])
         _agree(np, got, expected, finite, f"the array_forward of op {prim.name!r}")
         for i, rule in enumerate(prim.partials):
             if isinstance(rule, (Constant, Factor)):

@@ -140,10 +140,14 @@ class _Map(_Group):
 
 
 class _Reduce(_Group):
-    """``width`` nodes of an n-ary reduction (``sum``, ``logsumexp``) of ``n`` items each.
+    """``width`` nodes of an n-ary op of ``n`` items each: a reduction (``sum``, ``logsumexp``)
+    or an op over pairs ``(w_i, x_i)`` (two argument groups) other than ``dot``.
 
-    The op table's protocol: ``array_forward(np, items)`` reduces over axis 0,
-    one slab per input, and the partial ``d(m, x_i, out)`` is elementwise.
+    The array protocol of n-ary ops: ``array_forward(np, *groups)`` gets one array
+    ``(n, rows, width)`` per argument group -- item ``i`` of every node in slab ``i`` --
+    and reduces over axis 0; each partial ``d(m, *items, out)`` is elementwise, on
+    those arrays and the result ``(rows, width)``.  A bias (one weight more than
+    inputs) is the pair ``(b, 1)``, as the scalar engine differentiates it.
     """
 
     kind = "reduce"
@@ -154,24 +158,26 @@ class _Reduce(_Group):
         _require_array_form(self.prim)
 
     def forward(self, blocks: List[Any]) -> Any:
-        flat = self.operands[0].build(blocks, full=True)
-        items = self.np.moveaxis(flat.reshape(flat.shape[0], self.width, self.n), 2, 0)  # (n, rows, width)
-        blocks[self.out] = self.prim.array_forward(self.np, items)
-        return items
+        groups = []
+        for operand in self.operands:
+            flat = operand.build(blocks, full=True)
+            groups.append(self.np.moveaxis(flat.reshape(flat.shape[0], self.width, self.n), 2, 0))  # (n, rows, width)
+        blocks[self.out] = self.prim.array_forward(self.np, *groups)
+        return groups
 
-    def backward(self, g: Any, items: Any, blocks: List[Any], m: Any, scatter: Callable[..., None],
+    def backward(self, g: Any, groups: Any, blocks: List[Any], m: Any, scatter: Callable[..., None],
                  per_sample: bool) -> None:
         np = self.np
-        rule = self.prim.partials[0]
 
-        def contrib() -> Any:
+        def contrib(rule: Any) -> Any:
             if isinstance(rule, Constant):  # sum: every item gets g (times the constant)
-                d = np.repeat(g if rule.value == 1.0 else g * rule.value, self.n, axis=1)
-                return d
-            d = zero_wins(np, g, rule(m, items, blocks[self.out]))  # (n, rows, width)
+                return np.repeat(g if rule.value == 1.0 else g * rule.value, self.n, axis=1)
+            d = zero_wins(np, g, rule(m, *groups, blocks[self.out]))  # (n, rows, width)
+            d = np.broadcast_to(d, (self.n,) + d.shape[-2:])  # a rule may not depend on the item
             return np.moveaxis(d, 0, 2).reshape(d.shape[1], -1)
 
-        scatter(self.operands[0], contrib)
+        for operand, rule in zip(self.operands, self.prim.partials):
+            scatter(operand, lambda rule=rule: contrib(rule))
 
 
 class _Dot(_Group):

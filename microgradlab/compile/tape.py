@@ -8,7 +8,7 @@ from ..engine import Value
 from ..ops import Primitive
 from .gather import _Gather
 from .lower import _Dot, _Group, _Map, _MatMul, _Reduce
-from .trace import _Program
+from .trace import _Program, is_weighted_sum
 
 
 class Tape:
@@ -59,7 +59,7 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
             prim, args, _ = instr
             if prim.arity:
                 key: Any = ("map", prim.name)
-            elif prim.pairs:  # a weighted sum (trace.py lets no other op over pairs through)
+            elif is_weighted_sum(prim):
                 n = len(args) // 2
                 ws, xs = args[:n], args[n:]
                 if fuse and not any(is_bdep[w] for w in ws):
@@ -68,8 +68,8 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
                     key = ("matmul", ws)
                 else:
                     key = ("dot", n)
-            else:
-                key = ("reduce", prim.name, len(args))
+            else:  # n items per argument group
+                key = ("reduce", prim.name, len(args) // len(prim.partials))
             # batch-independent nodes (parameters only) get blocks of one row: a matmul may use them as weights
             buckets.setdefault((is_bdep[instr[2]],) + key, []).append(instr)
         for (_, *key), members in buckets.items():
@@ -83,8 +83,10 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
                 operands = [gather([args[i] for _, args, _ in members]) for i in range(prim.arity)]
                 group = _Map(np, prim, block, width, operands)
             elif key[0] == "reduce":
-                group = _Reduce(np, prim, block, width, [gather([a for _, args, _ in members for a in args])],
-                                n=key[2])
+                n = key[2]  # one operand per argument group: the weights, then the inputs, for pairs
+                operands = [gather([a for _, args, _ in members for a in args[k * n:(k + 1) * n]])
+                            for k in range(len(prim.partials))]
+                group = _Reduce(np, prim, block, width, operands, n=n)
             elif key[0] == "dot":
                 n = key[1]
                 group = _Dot(prim, block, width, [gather([a for _, args, _ in members for a in args[:n]]),

@@ -12,8 +12,8 @@ import random
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..engine import Value, enable_grad, tracing, walk
+from .. import ops
 from ..ops import Primitive
-from .errors import CompileError
 from .shapes import _flatten, _nest, _number, _shape
 from .watch import _input_leaf, watch_reads
 
@@ -137,6 +137,12 @@ class _Program:
         return tuple((p.name, a) for p, a, _ in self.instrs), tuple(c.hex() for c in self.consts), tuple(self.outputs)
 
 
+def is_weighted_sum(prim: Primitive) -> bool:
+    """Whether ``prim`` is the table's ``dot``: lowered to products (and matrix products), not by an array
+    rule.  Every other n-ary op, over one argument group or over pairs, is lowered by its ``array_forward``."""
+    return prim is ops.PRIMITIVES.get("dot")
+
+
 def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Value],
             params: Sequence[Value], bind: Optional[Sequence[int]] = None) -> Tuple[List[int], List[Value]]:
     """Add the graph under ``roots`` to ``program``; return the roots' registers and the
@@ -156,13 +162,10 @@ def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Valu
             reg_of[key] = program.const(node.data)
             closed_over.append(node)
             continue
-        if op.pairs and [getattr(d, "index", None) for d in op.partials] != [1, 0]:
-            raise CompileError(f"compile: the op {op.name!r} over pairs has no compiled rule (only weighted "
-                               "sums like dot, whose partials are the other factor, are lowered to matrix products)")
-        inputs = node.inputs
+        inputs = node.inputs  # for an op over pairs: the weights, then the inputs (a bias's input 1 last)
         args = tuple(reg_of[id(v)] if isinstance(v, Value) else program.const(v) for v in inputs)
-        # each node's own inputs, for the rule checker (which checks elementwise ops and reductions)
-        at = () if op.pairs else tuple(v.data if isinstance(v, Value) else v for v in inputs)
+        # each node's own inputs, for the rule checker (which checks every op lowered by its array rules)
+        at = () if is_weighted_sum(op) else tuple(v.data if isinstance(v, Value) else v for v in inputs)
         reg_of[key] = program.apply(op, args, node.data, at)
     outputs = [reg_of[id(r)] if isinstance(r, Value) else program.const(r) for r in roots]
     return outputs, closed_over
