@@ -52,7 +52,7 @@ LABELS = {"scalar": "microgradlab scalar", "compiled": "microgradlab compiled", 
           "torch64": "PyTorch float64", "torch32": "PyTorch float32"}
 NEEDS = {"micrograd": "micrograd", "torch64": "torch", "torch32": "torch", "compiled": "numpy"}
 # Batches timed per run (full, quick), after WARMUP_BATCHES untimed ones.
-BATCHES = {"compiled": (40, 3), "torch64": (200, 3), "torch32": (200, 3)}
+BATCHES = {"compiled": (200, 3), "torch64": (200, 3), "torch32": (200, 3)}  # the same for each engine
 WARMUP_BATCHES = 3
 TITLES = {"w2": "W2 MLP 2→16→16→1", "w3": "W3 MLP 64→32→10"}
 GOAL_MICROGRAD = 200.0  # compiled at least this many times faster than micrograd on W3

@@ -16,9 +16,9 @@ input of the traced loss.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..checks import is_real
 from ..engine import TracingError, Value, no_grad
 from .errors import CompileError, _numpy
 from .params import ParameterArrays
@@ -297,7 +297,7 @@ def _rows(model: Any, X: Any, width: int) -> Any:
         return arr
     for i, row in enumerate(X):  # find the row and let the scalar path say what is wrong with it
         if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != width or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in row):
+                is_real(v) for v in row):
             with no_grad():
                 model(list(row) if isinstance(row, (list, tuple)) else row)
             raise ValueError(f"compile_model: row {i} must be {width} numbers, got {row!r}")
@@ -307,7 +307,7 @@ def _rows(model: Any, X: Any, width: int) -> Any:
 
 def _is_flat_number(label: Any) -> bool:
     items = _flatten(label) if isinstance(label, (list, tuple)) else [label]
-    return all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in items)
+    return all(is_real(v) and math.isfinite(v) for v in items)
 
 
 def compile_model(model: Any, loss: Callable[[Any, Any], Value], example_input: Sequence[float],

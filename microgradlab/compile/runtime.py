@@ -73,6 +73,10 @@ class CompiledFunction:
         #: Where the parameters are read from while they live in arrays (see ``params.ParameterArrays``).
         self.arrays: Optional[ParameterArrays] = None
         self._plans: Dict[bool, List[bool]] = {}
+        # The last call's arrays, kept until the next call has made its own: freed all at once, their
+        # memory went back to the system and was paged in afresh at every call (49 page faults, a
+        # third of the time of a W3 step in benchmarks/compiled.py).
+        self._held: Any = None
         self._required_sets: Dict[bool, frozenset] = {}
 
     # --- running -----------------------------------------------------------------------
@@ -177,6 +181,7 @@ class CompiledFunction:
                     self._explain(inputs, batch, loss, backward=False)
                 return results, None, None
             grads = self._backward(blocks, saved, batch, reduction, wrt_inputs)
+            self._held = (blocks, saved, grads)
         theta = grads[self._theta]
         n = len(self.params)
         if theta is None:
@@ -214,6 +219,7 @@ class CompiledFunction:
                 return results, None
             grads = self._backward(blocks, saved, batch, "none" if per_sample else "sum", False,
                                    np.asarray(cotangent, dtype=np.float64))
+            self._held = (blocks, saved, grads)
         n = len(self.params)
         theta = grads[self._theta]
         if theta is None:

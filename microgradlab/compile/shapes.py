@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, List, Sequence, Tuple
 
+from ..checks import is_real
 from ..engine import Value
 
 
@@ -35,7 +35,7 @@ def _nest(flat: Sequence[Any], shape: Tuple[int, ...]) -> Any:
 def _number(x: Any, where: str) -> float:
     if isinstance(x, Value):
         return x.data
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if not is_real(x):
         raise TypeError(f"{where}: expected a number, got {x!r} of type {type(x).__name__}")
     return float(x)
 
