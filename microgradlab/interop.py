@@ -1,7 +1,7 @@
 """Move networks between microgradlab and PyTorch: :func:`to_torch` and :func:`from_torch`.
 
 A microgradlab :class:`~microgradlab.nn.MLP` is a stack of fully connected
-layers, each followed by an activation, and its :meth:`~microgradlab.nn.Module.state_dict`
+layers, each followed by an activation, and its :meth:`~microgradlab.module.Module.state_dict`
 already uses ``torch.nn.Linear``'s names and shapes (``weight`` is
 ``(nout, nin)``, ``bias`` is ``(nout,)``).  :func:`to_torch` builds the
 ``torch.nn.Sequential`` of ``Linear`` layers and activation modules that

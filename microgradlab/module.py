@@ -22,7 +22,7 @@ from .engine import Parameter
 from .modelfile import (FILE_FORMAT, FILE_VERSION, MAX_BYTES, MAX_PARAMETERS, ModelFileError, check_document,
                         check_weights, read_model_file, shorten, write_model_file)
 
-__all__ = ["Module", "Tensor", "ModelFileError"]
+__all__ = ["Module", "Tensor"]
 
 #: A tensor of parameters: one Parameter, or (nested) lists of them.
 Tensor = Union[Parameter, Sequence[Any]]
@@ -265,7 +265,7 @@ class Module:
         (see :mod:`microgradlab.modelfile`).
 
         Raises:
-            ModelFileError: (a ``ValueError``) naming the file and the problem:
+            ~microgradlab.modelfile.ModelFileError: (a ``ValueError``) naming the file and the problem:
                 too large, not JSON, not a model file, another class or architecture, or bad
                 weights.  The model is unchanged.
             OSError: if the file cannot be read.

@@ -6,8 +6,14 @@ vocabulary on top: ``parameters()``, ``named_parameters()``, ``zero_grad()``,
 ``state_dict()`` / ``load_state_dict()``.
 
 Weights and biases are :class:`~microgradlab.Parameter` leaves.  A neuron's
-pre-activation is one ``dot`` node plus the bias, so an MLP's graph has three
-nodes per neuron (``dot``, ``+``, activation).
+pre-activation ``w · x + b`` is one ``dot`` node, bias included, so an MLP's
+graph has two nodes per neuron (``dot`` and the activation).
+
+The activations are the ops of the op table defined with ``activation=True``
+(``tanh``, ``sigmoid``, ``relu``, and any of your own), plus ``"linear"``,
+which applies nothing: see :func:`activations`.  The base class
+:class:`Module` lives in :mod:`microgradlab.module` and the initialisation
+schemes in :mod:`microgradlab.init`; both are re-exported here.
 
 Parameter names and shapes follow ``torch.nn.Linear``: a layer's parameters are
 a ``weight`` of shape ``(nout, nin)`` (row ``j`` is neuron ``j``'s weights) and

@@ -172,7 +172,7 @@ def plot_history(history: Any, *, ax: Any = None, path: Optional[PathLike] = Non
 
 
 def predicted_classes(outputs: Sequence[Any], threshold: float = 0.0) -> List[int]:
-    """The class of each output of :func:`~microgradlab.train.predict`.
+    """The class of each output of :func:`~microgradlab.outputs.predict`.
 
     A list of scores (several outputs) gives the index of its first maximum,
     as ``argmax``; a single score gives ``1`` if it is above ``threshold``

@@ -125,7 +125,7 @@ def fit(
     ``backward()``, ``optimizer.step()``.
 
     Args:
-        model: A :class:`~microgradlab.nn.Module` (e.g. an MLP): called with one row, has ``parameters()``.
+        model: A :class:`~microgradlab.module.Module` (e.g. an MLP): called with one row, has ``parameters()``.
         X: Rows of input floats.
         y: One label per row; see the module docstring for each loss's labels.
         loss: ``"mse"``, ``"cross_entropy"``, ``"bce"`` (``"binary_cross_entropy"``),
