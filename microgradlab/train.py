@@ -24,6 +24,11 @@ loss                   model outputs         labels
 ``"hinge"``            one score             ``-1``/``+1``, or ``0``/``1`` (0 counts as -1)
 =====================  ====================  =====================================================
 
+Which row applies is read from what the loss declares (:mod:`microgradlab.loss_spec`),
+not from its name, so a loss of your own declared with
+:func:`~microgradlab.loss_spec.declare` is treated as the built-in one it resembles.  A
+function that declares nothing is called with the labels as they are.
+
 Accuracy (reported when the labels are classes): the argmax of the outputs
 against the class index (or the argmax of a probability/one-hot label) for
 ``k >= 2`` outputs; for one output, ``output > threshold`` predicts the
