@@ -42,6 +42,7 @@ class Task:
 
 
 def check_data(where: str, X: Any, y: Any) -> int:
+    """The number of rows: ``X`` and ``y`` must be sequences of one length, not empty."""
     for name, value in (("X", X), ("y", y)):
         if isinstance(value, (str, bytes)) or not (hasattr(value, "__len__") and hasattr(value, "__getitem__")):
             raise TypeError(f"{where}: {name} must be a list, got {type(value).__name__}")
@@ -82,7 +83,19 @@ def _one_hot(where: str, i: int, label: Any, k: int) -> List[float]:
 
 
 def make_task(where: str, model: Any, X: Sequence[Any], y: Sequence[Any], loss: LossArg,
-               threshold: Optional[float]) -> Task:
+              threshold: Optional[float]) -> Task:
+    """The :class:`Task` of training or evaluating ``model`` on ``(X, y)`` with ``loss`` (a name or a function).
+
+    The model runs once, on ``X[0]``, to count its outputs.  ``threshold``
+    None picks the one-output threshold from the loss and the labels.
+
+    Raises:
+        ValueError: naming ``where``, for bad data, an unknown loss name, a
+            model whose outputs do not fit the loss's declaration, a class
+            index out of range for one-hot targets, or a threshold that is not
+            a finite number.
+        TypeError: for ``loss`` that is neither a name nor a function.
+    """
     check_data(where, X, y)
     if isinstance(loss, str):
         if loss not in LOSSES:
@@ -129,6 +142,7 @@ def _check_outputs(where: str, name: str, spec: LossSpec, k: int) -> None:
 
 
 def count_correct(outputs: Sequence[Any], classes: Sequence[Any], threshold: float) -> int:
+    """How many outputs (floats, or lists of floats) predict their true class: argmax, or ``> threshold``."""
     correct = 0
     for output, true_class in zip(outputs, classes):
         if isinstance(output, list):
