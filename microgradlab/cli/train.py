@@ -163,7 +163,7 @@ def train_model(args: argparse.Namespace) -> TrainingRun:
     init = args.init or default_init(args.activation)  # what MLP picks by itself, named for the summary
     try:
         model = MLP(sizes[0], sizes[1:], activation=args.activation, init=init, seed=args.seed)
-    except ValueError as exc:  # an op-table activation this MLP does not take
+    except ValueError as exc:  # a choice the network refuses: one line, not a traceback
         raise CommandError(f"--activation {args.activation}: {exc}") from None
     optimizer = _optimizer(args, model)
     epochs = args.epochs or data.epochs
