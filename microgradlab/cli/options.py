@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any, Callable, List, Optional, Tuple
 
 from .. import ops
+from ..checks import check_float, check_int
 from ..datasets.scaling import SCALINGS
 from ..modelfile import MAX_PARAMETERS
 from ..nn import INITS
@@ -41,12 +41,12 @@ def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
             value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or not 0 < value < math.inf:
+            if kind is int:
+                return check_int("", "", value, minimum=1)
+            return check_float("", "", value, low=0.0, low_open=True)
+        except ValueError:  # not a number, or not in range: argparse names the option and shows the text
             raise argparse.ArgumentTypeError(f"expected a positive {'integer' if kind is int else 'number'}, "
-                                             f"got {text!r}")
-        return value
+                                             f"got {text!r}") from None
 
     return parse
 

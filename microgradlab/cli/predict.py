@@ -9,6 +9,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+from ..checks import is_int
 from ..datasets.csv import CSVTable, label_key
 from ..datasets.scaling import Scaling
 from ..modelfile import read_model_file
@@ -66,7 +67,7 @@ def _recorded(path: str, data: Dict[str, Any], model: MLP) -> _Recorded:
                                      and len(set(features)) == len(features)):
         raise CommandError(f"{path}: 'data.features' must be a list of {model.nin} distinct column names")
     if not (isinstance(classes, list) and len(classes) == n_classes and len(set(map(repr, classes))) == n_classes
-            and all(isinstance(c, (int, str)) and not isinstance(c, bool) for c in classes)):
+            and all(is_int(c) or isinstance(c, str) for c in classes)):
         raise CommandError(f"{path}: 'data.classes' must be a list of {n_classes} distinct labels")
     try:
         scaling = Scaling.from_dict(data["scaling"], model.nin) if data.get("scaling") is not None else None
