@@ -11,8 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from importlib.metadata import EntryPoint
-
 import pytest
 
 from microgradlab.cli import plugins
@@ -110,17 +108,12 @@ def test_a_plugin_that_defines_an_existing_op_is_an_error(tmp_path):
     assert_one_line_error(*run(tmp_path, "train", "--help"), "an op named 'relu' already exists")
 
 
-@pytest.mark.parametrize("api", ["dict", "select"])
-def test_entry_points_of_python_3_9_and_later(monkeypatch, api):
-    """Python 3.9's entry_points() is a dict of groups; later ones select by group.  Both give each point once."""
-    point = EntryPoint("softsign", "myplugin", plugins.GROUP)
-    other = EntryPoint("unrelated", "elsewhere", "console_scripts")
+def test_a_distribution_on_the_path_twice_is_loaded_once(tmp_path):
+    """The first copy of a distribution on sys.path hides the others, as pip's own lookups do."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    install(first, SOFTSIGN)
+    install(second, "raise RuntimeError('the hidden copy was imported')\n", entry="softsign = myplugin_old")
+    status, out, err = run(f"{first}{os.pathsep}{second}", "train", "--help")
+    assert (status, err) == (0, "") and "softsign" in activation_choices(out)
 
-    class Selectable(list):
-        def select(self, group):
-            return [p for p in self if p.group == group]
-
-    found = {plugins.GROUP: (point, point), "console_scripts": (other,)} if api == "dict" else \
-        Selectable([point, other, point])
-    monkeypatch.setattr(plugins, "entry_points", lambda: found)
-    assert plugins.plugin_entry_points() == [point]

@@ -52,6 +52,8 @@ _PLUGINS = textwrap.fill(
     f"table); one that fails to import is an error (exit status 2) naming it. "
     f"{DISABLE_VARIABLE}=1 runs without plugins.")
 
+_MORE_HELP = "'microgradlab COMMAND --help' describes each command."
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``microgradlab`` argument parser with every subcommand of :data:`COMMANDS`.
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = Parser(prog="microgradlab",
                     description="A scalar autograd engine for learning, teaching and testing backpropagation.",
-                    epilog="\n".join(EXAMPLES + [_PLUGINS, "", "'microgradlab COMMAND --help' describes each command."]),
+                    epilog="\n".join(EXAMPLES + [_PLUGINS, "", _MORE_HELP]),
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"microgradlab {__version__}")
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", parser_class=Parser)

@@ -18,8 +18,9 @@ told to have would train or draw something else than asked.  Setting
 from __future__ import annotations
 
 import os
-from importlib.metadata import EntryPoint, entry_points
-from typing import List
+import re
+from importlib.metadata import EntryPoint, distributions
+from typing import List, Optional, Tuple
 
 from .errors import CommandError
 
@@ -31,20 +32,22 @@ GROUP = "microgradlab.ops"
 DISABLE_VARIABLE = "MICROGRADLAB_DISABLE_PLUGINS"
 
 
-def plugin_entry_points() -> List[EntryPoint]:
-    """The installed entry points of :data:`GROUP`, each once, sorted by name."""
-    found = entry_points()
-    # Python 3.9 returns a dict of group -> entry points; 3.10 and later select by group.
-    group = found.select(group=GROUP) if hasattr(found, "select") else found.get(GROUP, ())
-    unique = {(point.name, point.value): point for point in group}  # a distribution on sys.path twice
-    return [unique[key] for key in sorted(unique)]
+def plugin_entry_points() -> List[Tuple[EntryPoint, Optional[str]]]:
+    """The installed entry points of :data:`GROUP`, sorted by name, each with its distribution's name.
 
-
-def _origin(point: EntryPoint) -> str:
-    """``softsign = myplugin (from the distribution myplugin)``: what names the plugin to its user."""
-    dist = getattr(point, "dist", None)  # None on Python 3.9
-    name = dist.metadata["Name"] if dist is not None else None
-    return f"{point.name} = {point.value}" + (f" (from the distribution {name})" if name else "")
+    Read from each distribution, as ``importlib.metadata.entry_points`` does on
+    Python 3.10 and later (the first of a name on ``sys.path`` hides the
+    others), and the same on 3.9, whose entry points do not know their distribution.
+    """
+    found, seen = [], set()
+    for dist in distributions():
+        name = dist.metadata["Name"]
+        key = re.sub(r"[-_.]+", "-", name).lower() if name else None
+        if key in seen:
+            continue
+        seen.add(key)
+        found += [(point, name) for point in dist.entry_points if point.group == GROUP]
+    return sorted(found, key=lambda found_point: (found_point[0].name, found_point[0].value))
 
 
 def load_plugins() -> List[str]:
@@ -52,11 +55,13 @@ def load_plugins() -> List[str]:
     if os.environ.get(DISABLE_VARIABLE):
         return []
     points = plugin_entry_points()
-    for point in points:
+    for point, distribution in points:
         try:
             point.load()
         except Exception as exc:  # whatever the plugin's own code raised while importing: one line, no traceback
+            origin = f"{point.name} = {point.value}" + (f" (from the distribution {distribution})"
+                                                        if distribution else "")
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-            raise CommandError(f"the plugin {_origin(point)} failed to load: {reason}; uninstall it, or set "
+            raise CommandError(f"the plugin {origin} failed to load: {reason}; uninstall it, or set "
                                f"{DISABLE_VARIABLE}=1 to run without plugins") from None
-    return [point.name for point in points]
+    return [point.name for point, _ in points]
