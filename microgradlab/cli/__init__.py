@@ -26,7 +26,7 @@ import sys
 import textwrap
 from typing import Callable, List, Optional, Sequence
 
-from .dataset_registry import DATASETS
+from .data import DATASETS
 from .demo import DEMO_EXAMPLE, DEMO_TRAINING, add_demo_command
 from .errors import ERROR_STATUS, CommandError, exit_status
 from .graph import GRAPH_EXAMPLE, add_graph_command, evaluate_expression, expression_first

@@ -10,7 +10,7 @@ from ..checks import check_float, check_int
 from ..datasets.scaling import SCALINGS
 from ..modelfile import MAX_PARAMETERS
 from ..nn import INITS
-from .dataset_registry import DATASETS
+from .data import DATASETS
 
 __all__ = ["DEFAULT_ACTIVATION", "activation_choices", "layer_sizes", "positive", "batch_size", "column_names",
            "add_limit_argument", "add_training_arguments", "apply_recipe"]

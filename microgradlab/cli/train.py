@@ -6,18 +6,17 @@ import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional
 
 from ..datasets import train_test_split
-from ..datasets.csv import CSVError, encode_labels
 from ..datasets.scaling import Scaling
 from ..nn import MLP, default_init
 from ..optim import SGD, Adam, Optimizer
 from ..plots import PLOT_SUFFIXES
 from ..train import History, accuracy, fit
-from .dataset_registry import DATASETS, Rows
+from .data import Rows, training_data
 from .errors import CommandError
-from .files import check_output, read_table, writing
+from .files import check_output, writing
 from .options import add_training_arguments, apply_recipe
 
 __all__ = ["TEST_FRACTION", "TRAIN_EXAMPLE", "TrainingRun", "add_train_command", "train_model", "save_outputs",
@@ -46,6 +45,7 @@ mapping is printed when it is not the identity.  CSV features are used as they a
 scaling and the class labels in the model file, so predict can match columns by name.
 """
 
+
 def add_train_command(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train`` to the command line."""
     parser = subparsers.add_parser(
@@ -72,45 +72,6 @@ class TrainingRun:
     seconds: float
     about: Dict[str, str]  # "data", "model", "training", "result": one line each
     data: Dict[str, Any]  # the model file's "data" section: features, scaling, classes
-
-
-@dataclass
-class _Data:
-    """Training data: rows, classes 0..k-1, what the model file records about them, and how to describe them."""
-
-    X: Rows
-    y: List[int]
-    description: str
-    epochs: int
-    classes: List[Union[int, str]]
-    features: Optional[List[str]] = None
-    target: Optional[str] = None
-
-
-def _training_data(args: argparse.Namespace) -> _Data:
-    """The rows and labels, with their description and default number of epochs."""
-    if args.csv is None:
-        for option, given in (("--target", args.target), ("--features", args.features), ("--drop", args.drop)):
-            if given:
-                raise CommandError(f"{option} is for a --csv file")
-        dataset = DATASETS[args.dataset]
-        X, y = dataset.make(args.seed)
-        return _Data(X, y, f"{args.dataset}, {dataset.description}", dataset.epochs, sorted(set(y)))
-    if args.target is None:
-        raise CommandError("--csv needs --target COLUMN, the column of class labels")
-    table = read_table(args.csv, target=args.target, features=args.features, drop=args.drop)
-    try:
-        y, classes = encode_labels(table)
-    except CSVError as exc:
-        raise CommandError(str(exc)) from None
-    if len(table.X) < 2:
-        raise CommandError(f"{args.csv}: one row is too few: training needs at least two, one of them held out "
-                           f"for testing")
-    if len(classes) < 2:
-        raise CommandError(f"{args.csv}: every label in column {args.target!r} is {classes[0]!r}; "
-                           f"training needs at least two classes")
-    description = f"{args.csv}, {len(table.X)} rows of {len(table.columns)} features"
-    return _Data(table.X, y, description, 100, classes, table.columns, args.target)
 
 
 def _check_network_size(sizes: List[int], limit: int) -> None:
@@ -147,7 +108,7 @@ def _optimizer(args: argparse.Namespace, model: MLP) -> Optimizer:
 def train_model(args: argparse.Namespace) -> TrainingRun:
     """Train as ``args`` (the train command's arguments) say, printing what happens; return the run."""
     apply_recipe(args)
-    data = _training_data(args)
+    data = training_data(args)
     n_classes = len(data.classes)
     loss = _loss(args.loss, n_classes)
     sizes = [len(data.X[0])] + args.hidden + [1 if loss in _ONE_OUTPUT_LOSSES else n_classes]
@@ -195,6 +156,7 @@ def train_model(args: argparse.Namespace) -> TrainingRun:
                        f"train accuracy {run.train_accuracy:.1%}, test accuracy {run.test_accuracy:.1%}")
     print(f"{'result:':10}{about['result']}")
     return run
+
 
 def save_outputs(run: TrainingRun, model_file: Optional[Path], curve_file: Optional[Path]) -> List[Path]:
     """Write the trained model (JSON) and the loss and accuracy curves, if asked; return the paths written."""

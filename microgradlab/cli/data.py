@@ -1,13 +1,17 @@
-"""The built-in data sets the ``train`` command knows by name: how to make each, and how to train on it."""
+"""The ``train`` command's data: the built-in data sets it knows by name, or a CSV file, as rows and classes."""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ..datasets import load_digits, load_fashion_mnist, make_blobs, make_circles, make_moons, make_spiral, make_xor
+from ..datasets.csv import CSVError, encode_labels
+from .errors import CommandError
+from .files import read_table
 
-__all__ = ["Rows", "Dataset", "DATASETS"]
+__all__ = ["Rows", "Dataset", "DATASETS", "TrainingData", "training_data"]
 
 Rows = List[List[float]]
 
@@ -45,3 +49,42 @@ DATASETS: Dict[str, Dataset] = {
                               "32,32, sgd lr 0.02 momentum 0.9, batches of 100, 5 epochs", epochs=5,
                               recipe={"hidden": [32, 32], "lr": 0.02, "momentum": 0.9, "batch_size": 100}),
 }
+
+
+@dataclass
+class TrainingData:
+    """Training data: rows, classes 0..k-1, what the model file records about them, and how to describe them."""
+
+    X: Rows
+    y: List[int]
+    description: str
+    epochs: int
+    classes: List[Union[int, str]]
+    features: Optional[List[str]] = None
+    target: Optional[str] = None
+
+
+def training_data(args: argparse.Namespace) -> TrainingData:
+    """The rows and labels, with their description and default number of epochs."""
+    if args.csv is None:
+        for option, given in (("--target", args.target), ("--features", args.features), ("--drop", args.drop)):
+            if given:
+                raise CommandError(f"{option} is for a --csv file")
+        dataset = DATASETS[args.dataset]
+        X, y = dataset.make(args.seed)
+        return TrainingData(X, y, f"{args.dataset}, {dataset.description}", dataset.epochs, sorted(set(y)))
+    if args.target is None:
+        raise CommandError("--csv needs --target COLUMN, the column of class labels")
+    table = read_table(args.csv, target=args.target, features=args.features, drop=args.drop)
+    try:
+        y, classes = encode_labels(table)
+    except CSVError as exc:
+        raise CommandError(str(exc)) from None
+    if len(table.X) < 2:
+        raise CommandError(f"{args.csv}: one row is too few: training needs at least two, one of them held out "
+                           f"for testing")
+    if len(classes) < 2:
+        raise CommandError(f"{args.csv}: every label in column {args.target!r} is {classes[0]!r}; "
+                           f"training needs at least two classes")
+    description = f"{args.csv}, {len(table.X)} rows of {len(table.columns)} features"
+    return TrainingData(table.X, y, description, 100, classes, table.columns, args.target)
