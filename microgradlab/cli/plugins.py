@@ -35,18 +35,21 @@ DISABLE_VARIABLE = "MICROGRADLAB_DISABLE_PLUGINS"
 def plugin_entry_points() -> List[Tuple[EntryPoint, Optional[str]]]:
     """The installed entry points of :data:`GROUP`, sorted by name, each with its distribution's name.
 
-    Read from each distribution, as ``importlib.metadata.entry_points`` does on
-    Python 3.10 and later (the first of a name on ``sys.path`` hides the
-    others), and the same on 3.9, whose entry points do not know their distribution.
+    Read from each distribution (not ``importlib.metadata.entry_points()``,
+    whose points do not know their distribution on Python 3.9); as that does on
+    3.10 and later, the first distribution of a name on ``sys.path`` hides the others.
     """
     found, seen = [], set()
     for dist in distributions():
+        points = [point for point in dist.entry_points if point.group == GROUP]
+        if not points:  # most distributions: their metadata is not even read
+            continue
         name = dist.metadata["Name"]
         key = re.sub(r"[-_.]+", "-", name).lower() if name else None
-        if key in seen:
+        if key is not None and key in seen:
             continue
         seen.add(key)
-        found += [(point, name) for point in dist.entry_points if point.group == GROUP]
+        found += [(point, name) for point in points]
     return sorted(found, key=lambda found_point: (found_point[0].name, found_point[0].value))
 
 
