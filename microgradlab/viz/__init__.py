@@ -56,11 +56,11 @@ from typing import Any, FrozenSet
 
 from .. import ops
 from ..animate import Animation, animate  # noqa: F401  (backprop animated; see microgradlab.animate)
+from . import labels, renderers
 from .dot import Drawing, to_dot
-from .labels import COLORS, GRAD_COLORS
 from .lecture import draw_dot, expand_dots  # the lecture's pictures
 from .output import draw, render
-from .renderers import RENDERERS, Renderer, RendererNotFoundError, RenderError, available_renderers, find_renderer, pipe
+from .renderers import Renderer, RendererNotFoundError, RenderError, available_renderers, find_renderer, pipe
 from .traverse import GraphTooLargeError
 
 __all__ = [
@@ -83,14 +83,26 @@ __all__ = [
     "GRAD_COLORS",
 ]
 
+#: Op-table primitives that ``collapse`` takes as a neuron's activation: :func:`microgradlab.ops.activations`,
+#: read when asked, so an op defined with ``ops.define(..., activation=True)`` is in it as soon as it exists.
+ACTIVATIONS: FrozenSet[str]
+#: Background colours of the first cell of a Value (or the title of a box), by what it is,
+#: and of any number that is NaN or infinite.
+COLORS = labels.COLORS
+#: Background of a gradient, by ``|grad|`` relative to the largest finite ``|grad|`` drawn:
+#: ``(fraction, colour)``, one shade per decade; a zero gradient has none.
+GRAD_COLORS = labels.GRAD_COLORS
+#: Renderers tried by default, in order: the system's Graphviz, then the pip-installed port.
+RENDERERS = renderers.RENDERERS
+
+# Tracebacks, reprs and pickles name a class by its __module__: keep it the public path, as before the split.
+for _public in (Drawing, Renderer, RenderError, RendererNotFoundError, GraphTooLargeError):
+    _public.__module__ = __name__
+del _public
+
 
 def __getattr__(name: str) -> Any:
-    """``ACTIVATIONS``: the ops ``collapse`` takes as a neuron's activation, read from the op table when asked.
-
-    It follows :func:`microgradlab.ops.activations`, so an op defined with
-    ``ops.define(..., activation=True)`` is in it as soon as it exists.
-    """
+    """:data:`ACTIVATIONS`, computed from the op table each time it is read."""
     if name == "ACTIVATIONS":
-        activations: FrozenSet[str] = frozenset(ops.activations())
-        return activations
+        return frozenset(ops.activations())
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
