@@ -37,7 +37,7 @@ digraph {
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
 
 from ..engine import Value, apply, enable_grad, walk
 from .digraph import RANKDIRS, Digraph
