@@ -218,8 +218,7 @@ def test_non_finite_gradient_changes_nothing(bad):
 
 @pytest.mark.parametrize("lr", [0.0, -0.1, math.nan, math.inf])
 def test_bad_learning_rate(lr):
-    # checks.check_float's wording: an interval for a value out of range, "finite" for nan and inf
-    with pytest.raises(ValueError, match="SGD: lr must be (a finite number in \\(0, inf\\)|finite, got (nan|inf))"):
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number in \\(0, inf\\)"):
         SGD([Parameter(0.0)], lr=lr)
     with pytest.raises(ValueError, match="Adam: lr must be"):
         Adam([Parameter(0.0)], lr=lr)
