@@ -440,7 +440,8 @@ def test_user_ops_over_pairs_need_an_array_rule_that_agrees(define):
 
     define("test_shifted_dot", lambda ws, xs: math.fsum(w * x for w, x in zip(ws, xs)) + 1.0,
            (Factor(1), Factor(0)), arity=0)
-    with pytest.raises(CompileError, match="op 'test_shifted_dot' has no array form"):
+    with pytest.raises(CompileError, match="'test_shifted_dot' over pairs has no compiled rule; define it with "
+                                           "array_forward=lambda np, ws, xs"):
         compile(lambda xs: apply("test_shifted_dot", xs, [2.0, 3.0]), ([1.0, 2.0],))
     _weighted_squares(define, array_forward=lambda np, ws, xs: (ws * xs).sum(axis=0))
     with pytest.raises(CompileError, match="array_forward of op 'test_wsq' disagrees with the scalar rule"):

@@ -101,6 +101,11 @@ class _Group:
 
 
 def _require_array_form(prim: Primitive) -> None:
+    if prim.array_forward is None and prim.pairs:
+        raise CompileError(
+            f"compile: the op {prim.name!r} over pairs has no compiled rule; define it with "
+            "array_forward=lambda np, ws, xs: ... (ws and xs of shape (n, rows, width), one slab per pair, "
+            "a bias as the pair (b, 1); reduce over axis 0) to compile it")
     if prim.array_forward is None:
         raise CompileError(
             f"compile: op {prim.name!r} has no array form; define it with "
