@@ -67,7 +67,11 @@ function closes over is a **constant** with its value at tracing time.
 
 Every primitive of the op table carries its NumPy form (``array_forward``)
 next to its scalar rule; a primitive made with :func:`microgradlab.ops.define`
-without one cannot be compiled, and :func:`compile` says so.  At compile time
+without one cannot be compiled, and :func:`compile` says so.  For an n-ary op
+``array_forward`` gets one array ``(n, rows, width)`` per argument group (one
+slab per input; for an op over pairs, ``ws`` and ``xs``, a bias being the pair
+``(b, 1)``) and reduces over axis 0; only the table's ``dot`` is lowered to
+matrix products instead.  At compile time
 each primitive's array rules are also checked against its scalar rules on the
 traced values, so a NumPy rule that disagrees is reported, not used.
 
