@@ -41,7 +41,7 @@ import numbers
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
 from .checks import check_float, is_real
-from .engine import Value, apply, dot, logsumexp, vsum
+from .engine import Value, dot, logsumexp, vsum
 from .functional import relu, softplus
 from .loss_spec import LossSpec, declare, spec_of
 
@@ -176,13 +176,15 @@ def mse(outputs: Union[Output, Sequence[Output]], labels: Any) -> Value:
 def _shifted(where: str, logits: Sequence[Scalar]) -> Tuple[List[Any], Value]:
     """``z - max(z)`` and ``log Σ exp(z - max(z))``: exact to a few ulps for any finite logits.
 
-    Subtracting the maximum before anything else keeps every difference
-    small; ``z - logsumexp(z)`` would lose digits to the rounding of
-    ``logsumexp(z)`` when ``|z|`` is large.  The maximum is built from ops
-    (``max(a, b) = a + relu(b - a)``), so compiled tapes see it and its
-    gradient is honest (it cancels: the results do not depend on the shift).
-    It is taken pairwise, as a tree: 10 logits take 4 rounds of maxima, not 9
-    in a chain, and a compiled tape evaluates each round's maxima together.
+    ``z - logsumexp(z)`` alone would lose digits to the rounding of
+    ``logsumexp(z)`` when ``|z|`` is large.  So the logits are first shifted by
+    ``c = logsumexp(z)``, a float within rounding of ``log Σ exp(z)`` and at least
+    ``max(z)``: the differences ``z - c`` of the logits that matter (near the
+    largest) are exact, none is positive, and the largest is at least ``-log n``;
+    the log-sum-exp of those is then a small number, rounded as such, and the
+    rounding of ``c`` cancels.  (A shift by ``max(z)`` built from ``relu`` does the
+    same in 3(n - 1) nodes; this is one node, one step of a compiled tape.)  Its
+    gradient is honest and cancels: the results do not depend on the shift.
     NaN in any logit gives NaN.
     """
     if not _is_vector(logits) or not logits:
@@ -190,11 +192,7 @@ def _shifted(where: str, logits: Sequence[Scalar]) -> Tuple[List[Any], Value]:
     for z in logits:
         if not isinstance(z, Value) and (isinstance(z, bool) or not isinstance(z, numbers.Real)):
             raise ValueError(f"{where}: a logit must be a Value or a number, got {z!r}")
-    level = list(logits)
-    while len(level) > 1:
-        maxima = [a + apply("relu", b - a) for a, b in zip(level[0::2], level[1::2])]
-        level = maxima + level[2 * len(maxima):]  # an odd one out waits for the next round
-    top = level[0]
+    top = logsumexp(logits)
     shifted = [z - top for z in logits]
     return shifted, logsumexp(shifted)
 
