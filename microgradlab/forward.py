@@ -31,10 +31,11 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
 from . import ops
-from .engine import VALUE_MATH, Value, apply, fail, walk
+from .engine import Value, apply, walk
 from .functional import grad, value_and_grad
 from .graph import topological_order
-from .ops import SCALAR_MATH, Primitive
+from .nary import VALUE_MATH
+from .ops import SCALAR_MATH, Primitive, fail
 
 __all__ = ["Dual", "jvp", "jacobian", "hvp", "hessian", "local_partials"]
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 __all__ = [
     "Constant",
@@ -44,6 +44,8 @@ __all__ = [
     "undefine",
     "get",
     "activations",
+    "fail",
+    "args_text",
 ]
 
 INF = math.inf
@@ -282,6 +284,18 @@ def activations() -> Tuple[str, ...]:
     ('tanh', 'sigmoid', 'relu')
     """
     return tuple(name for name, prim in PRIMITIVES.items() if prim.activation)
+
+
+
+def fail(prim: Primitive, args: Sequence[Any], exc: Exception) -> Exception:
+    """``exc`` again, its message starting with the op and its arguments: ``log(-1.0): log needs ...``."""
+    return type(exc)(f"{prim.name}({args_text(args)}): {exc}")
+
+
+def args_text(args: Sequence[Any]) -> str:
+    """The first few arguments of an op, for a message (n-ary ops may have thousands)."""
+    text = ", ".join(repr(a) for a in args[:8])
+    return text + ", ..." if len(args) > 8 else text
 
 
 SCALAR_MATH = MathNamespace(lambda prim: prim.in_rules)
