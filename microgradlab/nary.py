@@ -9,7 +9,7 @@ itself differentiable.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import modes, ops
 from .engine import Operand, Value, as_float, binary_method, finish, unary_method
@@ -52,6 +52,9 @@ def _reduce(prim: Primitive, values: Iterable[Operand], where: str = "",
         raise fail(prim, data, exc) from None
     kind = MANY
     if out.__class__ is not float:
+        forward_mode = _forward_mode_hook((items,))
+        if forward_mode is not None:
+            return forward_mode(prim, items)
         items, data, what = _items(items, where)
         try:
             out = float(forward(data))
@@ -142,6 +145,9 @@ def _pair_node(prim: Primitive, ws: Iterable[Operand], xs: Iterable[Operand], bi
     except (ArithmeticError, ValueError) as exc:
         raise fail(prim, wd + list(xd), exc) from None
     if out.__class__ is not float:  # a mix, ints, numbers of other types: check each
+        forward_mode = _forward_mode_hook((ws, xs))
+        if forward_mode is not None:
+            return forward_mode(prim, ws, xs)
         ws, wd, w_what = _items(ws, where)
         xs, xd, x_what = _items(xs, where)
         try:
@@ -155,6 +161,21 @@ def _pair_node(prim: Primitive, ws: Iterable[Operand], xs: Iterable[Operand], bi
     node._a = ws
     node._b = xs
     return finish(node, prim, list(wd) + list(xd)) if _mode() else node
+
+
+def _forward_mode_hook(groups: Tuple[Sequence[Any], ...]) -> Optional[Callable[..., Any]]:
+    """The ``_apply_nary`` of the first operand that has one (a forward-mode ``Dual``), else ``None``.
+
+    Forward mode (``forward.py``) sits above this module; its numbers carry the
+    hook, so ``vsum``, ``dot`` and ``apply`` of an n-ary op take them too.
+    """
+    for group in groups:
+        for v in group:
+            if v.__class__ is not float:
+                hook = getattr(v, "_apply_nary", None)
+                if hook is not None:
+                    return hook
+    return None
 
 
 # (what the weights are, what the inputs are) -> node kind; see _items

@@ -211,26 +211,47 @@ def define(
     ``activation=True`` (unary ops only) makes the op a neuron activation:
     ``MLP(2, [16, 1], activation=name)`` accepts it, and the graph drawing,
     the strategies and the command line offer it (see :func:`activations`).
+
+    ``arity`` is 1 or 2 (the default: one input per partial), or 0 for an
+    n-ary reduction of an elementwise term, of one argument group or two:
+
+    * one partial: ``forward(xs)`` takes a list of floats, the partial is
+      ``d(m, x_i, out)``; apply it with ``apply(op, xs)`` (like ``logsumexp``);
+    * two partials: ``forward(ws, xs)`` takes two lists, the partials are
+      ``dw(m, w_i, x_i, out)`` and ``dx(m, w_i, x_i, out)``; apply it with
+      ``apply(op, ws, xs)`` or ``apply(op, ws, xs, bias)`` (like ``dot``), the
+      bias being one weight more, whose ``x`` is 1.0 (``forward`` gets it as the
+      last item of ``ws``).
+
+    Either kind works in backward, ``create_graph``, :func:`microgradlab.grad`,
+    forward mode (``jvp``, ``hvp``) and :func:`microgradlab.explain`; a
+    derivative rule cannot call an n-ary op under ``hvp``.  More groups are
+    refused.
     """
     if not name.isidentifier():
         raise ValueError(f"define: op name must be an identifier, got {name!r}")
     if name in PRIMITIVES:
         raise ValueError(f"define: an op named {name!r} already exists")
+    if arity is not None and arity not in (0, 1, 2):
+        raise ValueError(f"define: {name!r}: arity must be 0 (n-ary), 1 or 2, got {arity!r}")
+    if not all(callable(d) for d in partials):
+        raise TypeError(f"define: {name!r}: every partial must be callable, got {partials!r}")
     n = len(partials) if arity is None else arity
     if n not in (1, 2) and arity != 0:
         raise ValueError(f"define: {name!r} needs one partial per input (1 or 2 inputs), got {len(partials)}")
     if arity != 0 and len(partials) != n:
         raise ValueError(f"define: {name!r} has {n} inputs but {len(partials)} partials")
     if arity == 0 and len(partials) not in (1, 2):
-        raise ValueError(f"define: the n-ary op {name!r} needs one elementwise partial d(m, x_i, out), or two "
-                         f"for pairs d(m, w_i, x_i, out), got {len(partials)}")
+        raise ValueError(f"define: the n-ary op {name!r} takes one argument group (one partial d(m, x_i, out)) "
+                         f"or two (two partials d(m, w_i, x_i, out)), got {len(partials)} partials")
     if activation and n != 1:
         raise ValueError(f"define: an activation takes one input, but {name!r} has {n}")
     formula = (formula,) if isinstance(formula, str) else tuple(formula)
     if formula and len(formula) != len(partials):
         raise ValueError(f"define: {name!r} has {len(partials)} partials but {len(formula)} formulas")
     if template is None:
-        template = f"{name}({', '.join('{%d}' % i for i in range(n))})" if n else f"{name}(...)"
+        groups = n or len(partials)  # an n-ary op shows each argument group as a list
+        template = f"{name}({', '.join(('[{%d}]' if not n else '{%d}') % i for i in range(groups))})"
     prim = Primitive(
         name=name,
         arity=n,
