@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, List, Optional, Sequence, Set, Tuple
 from . import modes, ops
 from .chain import chain_rule, check_grads, check_rule, local_derivatives, propagate, resume
 from .graph import BOTH, MIXED, ONE_A, ONE_B, leaves, topological_order, walk
-from .modes import TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, tracing  # noqa: F401
+from .modes import TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, tracing  # noqa: F401 (re-exported)
 from .nodes import node_classes
 from .ops import SCALAR_MATH, Primitive, args_text, fail
 from .pickling import reduce_value
@@ -45,6 +45,7 @@ Number = Union[int, float]
 _mode = modes.mode
 _new = object.__new__
 _real = as_float  # the old private name, still imported by gradcheck.py: drop once it imports as_float
+TracingError.__module__ = __name__  # its public home (as NumPy's set_module): the docs describe it once, here
 
 
 class Value(ValueBase):
@@ -96,7 +97,7 @@ class Value(ValueBase):
             propagate(self, g, SCALAR_MATH)
 
     # --- arithmetic: every operator and method is an op-table primitive -------------
-    # (each made once per primitive by _unary_method / _binary_method, below)
+    # (each made once per primitive by unary_method / binary_method, below)
 
     def __pos__(self) -> "Value":
         return self
