@@ -1,7 +1,7 @@
 """Forward mode and second order: :func:`jvp`, :func:`jacobian`, :func:`hvp`, :func:`hessian`.
 
-Forward mode carries a tangent beside every value: a :class:`Dual` number
-``(primal, tangent)``.  Each operation applies its op-table entry to the
+Forward mode carries a tangent beside every value: a :class:`~microgradlab.dual.Dual` number
+``(primal, tangent)`` (``dual.py``).  Each operation applies its op-table entry to the
 primals and the entry's partials to the tangents,
 ``tangent(out) = Σ_i d out / d input_i · tangent(input_i)``, in the same pass:
 no graph is recorded.  ``jvp(f, primals, tangents)`` is JAX's function of that
@@ -37,11 +37,10 @@ from .functional import grad, value_and_grad
 from .graph import topological_order
 from .ops import SCALAR_MATH, Primitive
 
-_times = SCALAR_MATH.zmul  # backward's product: an exact zero on either side wins over inf and NaN
-
 __all__ = ["Dual", "jvp", "jacobian", "hvp", "hessian", "local_partials"]
 
 Number = Union[int, float]
+_times = SCALAR_MATH.zmul  # backward's product: an exact zero on either side wins over inf and NaN
 
 
 def _dual_rule(prim: Primitive) -> Callable[..., Any]:
