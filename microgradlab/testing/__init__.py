@@ -28,10 +28,11 @@ a built-in.
 
 One job per module: ``regions`` (safe regions and :func:`reals`), ``drawn``
 (:class:`DrawnExpression`), ``builder`` (drawing a tree that stays safe),
-``graphs`` (the expression strategies), ``assertions``, ``profiles``,
-and ``networks``, which sits at the level of :mod:`microgradlab.nn` and is
-imported only when one of its names is first asked for: importing this
-package does not import ``nn``.
+``graphs`` (the expression strategies), ``assertions`` and ``profiles`` sit
+with :mod:`microgradlab.gradcheck`, below the models, and import nothing from
+``nn`` up; ``networks`` (the network strategies) sits at the level of
+:mod:`microgradlab.nn`, which it imports, and so does this package, which
+gathers all of them.
 
 How expressions stay differentiable
 -----------------------------------
@@ -54,19 +55,25 @@ than the margin for any sensible ``eps``.  (The scales and shifts are ``mul``,
 
 from __future__ import annotations
 
-from typing import Any, List
-
 try:
     import hypothesis  # noqa: F401  (checked here, once, for a clear message)
 except ImportError as exc:  # pragma: no cover - the test extra is missing
     raise ImportError("microgradlab.testing needs Hypothesis: pip install 'microgradlab[test]'") from exc
 
 from ..engine_check import EngineReport, assert_engine_correct, check_engine
+from . import regions
 from .assertions import assert_gradients_match
 from .drawn import DrawnExpression
 from .graphs import applications, expressions
+from .networks import MLPProblem, mlp_data, mlp_problems, mlps
 from .profiles import PROFILE_ENV, PROFILES, load_profile, profile_name, register_profiles
-from .regions import BOUND, MARGIN, kink_margin, reals, safe_intervals
+from .regions import kink_margin, reals, safe_intervals
+
+BOUND = regions.BOUND
+"""Default bound on inputs and on every op argument: ``exp`` stays below 55, ``x ** y`` below 300."""
+
+MARGIN = regions.MARGIN
+"""Default distance of every op argument from the op's kinks and finite domain edges."""
 
 __all__ = [
     "BOUND",
@@ -87,18 +94,3 @@ __all__ = [
     "profile_name",
     "load_profile",
 ]
-
-# Names of the networks module, which needs microgradlab.nn: loaded on first use.
-_NETWORK_NAMES = ("mlps", "mlp_data", "mlp_problems", "MLPProblem")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _NETWORK_NAMES:
-        from . import networks  # the one import of the nn level, deferred so that this package stays below nn
-
-        return getattr(networks, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_NETWORK_NAMES))

@@ -1,9 +1,8 @@
 """Strategies for small networks and data for them.
 
-This module sits at the level of :mod:`microgradlab.nn`, which it imports:
-the rest of :mod:`microgradlab.testing` sits below ``nn`` and loads this
-module only when one of its names is first asked for
-(``from microgradlab.testing import mlps``).
+This module sits at the level of :mod:`microgradlab.nn`, which it imports;
+the other modules of :mod:`microgradlab.testing` sit below ``nn`` and never
+import it.
 """
 
 from __future__ import annotations

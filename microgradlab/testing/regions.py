@@ -20,11 +20,9 @@ from ..ops import Primitive
 __all__ = ["BOUND", "MARGIN", "Interval", "OpSpec", "safe_intervals", "reals", "kink_margin",
            "union_of", "inside", "as_strategy", "primitive"]
 
+# The defaults of every strategy; documented where users find them, in microgradlab.testing.
 BOUND = 4.0
-"""Default bound on inputs and on every op argument: ``exp`` stays below 55, ``x ** y`` below 300."""
-
 MARGIN = 0.25
-"""Default distance of every op argument from the op's kinks and finite domain edges."""
 
 Interval = Tuple[float, float]
 OpSpec = Union[str, Primitive]
