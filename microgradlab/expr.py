@@ -192,11 +192,11 @@ def _validate(tree: ast.Expression, text: str) -> Tuple[str, ...]:
 
 def _check_variable(node: ast.Name) -> None:
     """A variable must not be named like a function of the table."""
-    prim = ops.PRIMITIVES.get(node.id)
+    prim, nary = ops.PRIMITIVES.get(node.id), nary_functions().get(node.id)
     if prim is not None and prim.arity in (1, 2):
         example = f"{node.id}(x)" if prim.arity == 1 else f"{node.id}(x, 0.1)"
-    elif node.id in nary_functions():
-        example = call_example(node.id, nary_functions()[node.id])
+    elif nary is not None:
+        example = call_example(node.id, nary)
     elif prim is not None:
         raise _written_otherwise(prim, node)
     else:
