@@ -148,7 +148,7 @@ def test_demo_neuron_graph_shows_the_neurons_values_and_gradients(demo):
 @needs_matplotlib
 def test_demo_without_a_renderer_writes_dot_and_warns(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)  # neither dot nor graphviz-pure
-    monkeypatch.setattr(cli, "DEMO_TRAINING", SHORT_DEMO)
+    monkeypatch.setattr(cli.demo, "DEMO_TRAINING", SHORT_DEMO)  # where run_demo reads it
     status, out, err = run(["demo", "--out", str(tmp_path)], capsys)
     assert status == 0 and f"wrote {tmp_path / 'neuron.dot'}" in out
     assert not (tmp_path / "neuron.svg").exists()

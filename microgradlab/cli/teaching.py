@@ -1,4 +1,4 @@
-"""The command line's teaching commands: ``animate`` and ``check-engine`` (see :mod:`microgradlab.cli`)."""
+"""The teaching commands: ``animate`` (a backprop movie) and ``check-engine`` (grade a student's Value)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["add_animate_command", "add_check_engine_command", "ANIMATE_EXAMPLE", "CHECK_ENGINE_EXAMPLE"]
+from ..checks import check_int
+from .errors import CommandError
+from .graph import evaluate_expression
+
+__all__ = ["add_animate_command", "add_check_engine_command", "run_animate", "run_check_engine", "ANIMATE_EXAMPLE",
+           "CHECK_ENGINE_EXAMPLE"]
 
 ANIMATE_EXAMPLE = """\
 example (the neuron's forward and backward pass, step by step, as a page to open in a browser):
@@ -23,6 +28,7 @@ example (grade the Value class in ./myengine.py; exit status 1 if it has a defec
 
 
 def add_animate_command(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``animate`` to the command line."""
     parser = subparsers.add_parser(
         "animate", help="animate the forward and backward pass of an expression as an HTML page",
         description="Evaluate an expression, backpropagate from it and write a self-contained HTML page "
@@ -38,8 +44,8 @@ def add_animate_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_animate(args: argparse.Namespace) -> int:
-    from .animate import animate
-    from .cli import CommandError, evaluate_expression
+    """Write the page and say how many frames it has."""
+    from ..animate import animate
 
     try:
         out, _ = evaluate_expression(args.expression, args.at)
@@ -55,6 +61,7 @@ def run_animate(args: argparse.Namespace) -> int:
 
 
 def add_check_engine_command(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``check-engine`` to the command line."""
     parser = subparsers.add_parser(
         "check-engine", help="grade a micrograd-style Value class against microgradlab",
         description="Import MODULE:CLASS (from the current directory or the Python path), find which "
@@ -69,8 +76,7 @@ def add_check_engine_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load_class(target: str) -> type:
-    from .cli import CommandError
-
+    """The class ``MODULE:CLASS`` names, imported from the current directory or the Python path."""
     module_name, sep, class_name = target.partition(":")
     if not sep or not module_name or not class_name.isidentifier():
         raise CommandError(f"expected MODULE:CLASS such as myengine:Value, got {target!r}")
@@ -91,11 +97,13 @@ def _load_class(target: str) -> type:
 
 
 def run_check_engine(args: argparse.Namespace) -> int:
-    from .cli import CommandError
-    from .engine_check import check_engine
+    """Print the grade; the exit status is 1 if the class has a defect."""
+    from ..engine_check import check_engine
 
-    if args.max_examples < 1:
-        raise CommandError(f"--max-examples must be at least 1, got {args.max_examples}")
+    try:
+        check_int("check-engine", "--max-examples", args.max_examples, minimum=1)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     cls = _load_class(args.target)
     try:
         report = check_engine(cls, max_examples=args.max_examples)
