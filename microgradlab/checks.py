@@ -52,21 +52,22 @@ def check_float(where: str, name: str, value: Any, *, low: float = 0.0, low_open
                 high: float = math.inf, high_open: bool = True) -> float:
     """``value`` as a finite float in the interval from ``low`` to ``high`` (``low=-math.inf``: no bound).
 
-    The message states the bound as ``>= low`` when that is the only one, else as an interval.
+    The message states the bound as ``>= low`` when that is the only one (and says "finite"
+    for nan and inf), else as an interval of finite numbers.
     """
     if not is_real(value):
         raise TypeError(f"{where}: {name} must be a number, got {value!r}")
     value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: {name} must be finite, got {value!r}")
+    finite = math.isfinite(value)
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        if high == math.inf and not low_open:
-            raise ValueError(f"{where}: {name} must be >= {float(low)!r}, got {value!r}")
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{where}: {name} must be a finite number in {interval}, got {value!r}")
-    return value
+    if finite and not (too_low or too_high):
+        return value
+    if high == math.inf and not low_open:
+        bound = f">= {float(low)!r}" if finite else "finite"
+        raise ValueError(f"{where}: {name} must be {bound}, got {value!r}")
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    raise ValueError(f"{where}: {name} must be a finite number in {interval}, got {value!r}")
 
 
 def check_choice(where: str, name: str, value: Any, choices: Sequence[C]) -> C:

@@ -27,7 +27,6 @@ and dead ReLUs are what a learner is taught to look for.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Union
 
@@ -123,62 +122,4 @@ def _layer_stats(layer: Any, rows: List[List[float]]) -> LayerStats:
     return LayerStats(math.sqrt(math.fsum(g * g for g in grads)), g_mean, g_std, a_mean, a_std, inactive, dead)
 
 
-# --- the plot ---------------------------------------------------------------------------
-
-_PANELS = (("grad_norm", "gradient norm  ‖∂L/∂θ‖", True), ("act_std", "activation std", False),
-           ("inactive", "inactive ReLUs (fraction)", False))
-
-
-def plot_training_dynamics(history: Any, *, ax: Any = None, path: Union[str, "os.PathLike[str]", None] = None,
-                           title: Optional[str] = None) -> Any:
-    """Draw ``history.dynamics``: per layer, the gradient norm (log scale), the activations' spread
-    and the fraction of inactive ReLUs, over the epochs; return the matplotlib Figure.
-
-    Args:
-        history: What ``fit(..., record="gradients")`` returned (or its ``.dynamics``).
-        ax: Three Axes to draw into (a sequence); by default a new Figure with three panels.
-        path: Also save the Figure there (``.svg``, ``.png`` or ``.pdf``).
-        title: A title over the panels.
-
-    Raises:
-        ValueError: if the history has no dynamics (fit without ``record="gradients"``) or no epochs.
-        ImportError: without matplotlib.
-    """
-    dynamics = history if isinstance(history, TrainingDynamics) else getattr(history, "dynamics", None)
-    if dynamics is None or not dynamics.epochs:
-        raise ValueError("plot_training_dynamics: no dynamics recorded; train with fit(..., record='gradients')")
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError("plot_training_dynamics needs matplotlib: pip install microgradlab[plot]") from None
-    if ax is None:
-        fig = Figure(figsize=(11.0, 3.4))
-        axes = [fig.add_subplot(1, 3, k + 1) for k in range(3)]
-    else:
-        axes = list(ax)
-        if len(axes) != 3:
-            raise ValueError(f"plot_training_dynamics: ax must be three Axes, got {len(axes)}")
-        fig = axes[0].figure
-    epochs = range(len(dynamics.epochs))
-    for panel, (stat, label, log) in zip(axes, _PANELS):
-        for k, name in enumerate(dynamics.layers):
-            values = dynamics.series(name, stat)
-            if all(v is None for v in values):
-                continue
-            panel.plot(epochs, [math.nan if v is None else v for v in values], label=name, color=f"C{k % 10}")
-        if log and all(v > 0 for name in dynamics.layers for v in dynamics.series(name, stat)):
-            panel.set_yscale("log")
-        panel.set_xlabel("epoch")
-        panel.set_title(label, fontsize=10)
-        panel.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    if ax is None:
-        fig.tight_layout()
-    if path is not None:
-        suffix = os.path.splitext(os.fspath(path))[1].lower()
-        if suffix not in (".svg", ".png", ".pdf"):
-            raise ValueError(f"plot_training_dynamics: the file must end in .svg, .png or .pdf, got {path!r}")
-        fig.savefig(path, metadata={".svg": {"Date": None}, ".pdf": {"CreationDate": None}}.get(suffix))
-    return fig
+from .plots import plot_training_dynamics  # noqa: E402,F401  (drawn with the other plots, re-exported here)

@@ -54,6 +54,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
+from .checks import check_float
 from .engine import Value, _real
 from .functional import grad, value_and_grad
 
@@ -149,10 +150,7 @@ def _step(eps: Optional[float], method: str, where: str) -> float:
     _check_method(method, where)
     if eps is None:
         return _OPTIMAL_EPS[method]
-    eps = _real(eps, where)
-    if not 0.0 < eps < 1.0:
-        raise ValueError(f"{where}: eps must be a relative step in (0, 1), got {eps!r}")
-    return eps
+    return check_float(where, "eps", eps, low_open=True, high=1.0)  # a relative step
 
 
 def _scalar(out: Any, where: str) -> float:

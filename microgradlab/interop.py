@@ -1,7 +1,7 @@
 """Move networks between microgradlab and PyTorch: :func:`to_torch` and :func:`from_torch`.
 
 A microgradlab :class:`~microgradlab.nn.MLP` is a stack of fully connected
-layers, each followed by an activation, and its :meth:`~microgradlab.nn.Module.state_dict`
+layers, each followed by an activation, and its :meth:`~microgradlab.module.Module.state_dict`
 already uses ``torch.nn.Linear``'s names and shapes (``weight`` is
 ``(nout, nin)``, ``bias`` is ``(nout,)``).  :func:`to_torch` builds the
 ``torch.nn.Sequential`` of ``Linear`` layers and activation modules that
@@ -20,9 +20,11 @@ The mapping, layer by layer:
 * ``layers.i.weight`` and ``layers.i.bias`` are the weight and bias of a
   ``torch.nn.Linear(nin, nout)``;
 * the layer's activation (see :class:`~microgradlab.nn.Layer`) follows it as
-  a module: ``"relu"`` is ``torch.nn.ReLU()``, ``"tanh"`` is ``torch.nn.Tanh()``,
-  ``"sigmoid"`` is ``torch.nn.Sigmoid()``, and ``"linear"`` adds nothing
-  (:func:`from_torch` also accepts and skips ``torch.nn.Identity()``).
+  the module :data:`TORCH_ACTIVATIONS` names: ``"relu"`` is ``torch.nn.ReLU()``,
+  ``"tanh"`` is ``torch.nn.Tanh()``, ``"sigmoid"`` is ``torch.nn.Sigmoid()``, and
+  ``"linear"`` adds nothing (:func:`from_torch` also accepts and skips
+  ``torch.nn.Identity()``).  An activation of your own (an op defined with
+  ``activation=True``) has no PyTorch module here, so :func:`to_torch` refuses it.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from __future__ import annotations
 import importlib
 from typing import Any, Dict, List, Optional, Tuple
 
-from .nn import MLP, Layer
+from .nn import LINEAR, MLP, Layer
 
-__all__ = ["to_torch", "from_torch"]
+__all__ = ["to_torch", "from_torch", "TORCH_ACTIVATIONS"]
 
-#: microgradlab activation name -> name of the ``torch.nn`` module class.
+#: What PyTorch knows: a microgradlab activation's name -> the ``torch.nn`` module class that computes it.
 TORCH_ACTIVATIONS: Dict[str, str] = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
 
@@ -65,6 +67,8 @@ def to_torch(model: Any, *, dtype: Any = None) -> Any:
 
     Raises:
         TypeError: if ``model`` is not an MLP or a Layer.
+        ValueError: naming the layer and its activation if ``torch.nn`` has no module for it
+            (not in :data:`TORCH_ACTIVATIONS`).
         ImportError: if PyTorch is not installed.
 
     The how-to "Move a trained MLP to PyTorch" in the documentation shows both
@@ -77,6 +81,11 @@ def to_torch(model: Any, *, dtype: Any = None) -> Any:
         layers = [model]
     else:
         raise TypeError(f"to_torch: expected a microgradlab MLP or Layer, got {type(model).__name__}")
+    for i, layer in enumerate(layers):
+        if layer.activation != LINEAR and layer.activation not in TORCH_ACTIVATIONS:
+            raise ValueError(f"to_torch: layer {i} uses the activation {layer.activation!r}, which has no torch.nn "
+                             f"module here; the ones that do: {', '.join(map(repr, TORCH_ACTIVATIONS))} and "
+                             f"{LINEAR!r}")
     dtype = torch.float64 if dtype is None else dtype
     modules = []
     for layer in layers:
@@ -86,7 +95,7 @@ def to_torch(model: Any, *, dtype: Any = None) -> Any:
             linear.weight.copy_(torch.tensor(state["weight"], dtype=torch.float64))
             linear.bias.copy_(torch.tensor(state["bias"], dtype=torch.float64))
         modules.append(linear)
-        if layer.activation in TORCH_ACTIVATIONS:
+        if layer.activation != LINEAR:
             modules.append(getattr(torch.nn, TORCH_ACTIVATIONS[layer.activation])())
     return torch.nn.Sequential(*modules)
 
@@ -94,7 +103,7 @@ def to_torch(model: Any, *, dtype: Any = None) -> Any:
 def _activation_name(torch: Any, module: Any) -> Optional[str]:
     """The microgradlab name of an activation module; ``"linear"`` for Identity, None if unsupported."""
     if type(module) is torch.nn.Identity:
-        return "linear"
+        return LINEAR
     for name, cls_name in TORCH_ACTIVATIONS.items():
         if type(module) is getattr(torch.nn, cls_name):
             return name
@@ -112,17 +121,17 @@ def _read_layers(torch: Any, net: Any) -> List[Tuple[Any, str]]:
             if layers and layers[-1][0].out_features != module.in_features:
                 raise ValueError(f"{where} takes {module.in_features} inputs but the layer before it "
                                  f"gives {layers[-1][0].out_features}")
-            layers.append((module, "linear"))
+            layers.append((module, LINEAR))
             continue
         activation = _activation_name(torch, module)
         if activation is None:
-            raise ValueError(f"{where} is not supported; an MLP holds only Linear, ReLU, Tanh, Sigmoid "
-                             f"and Identity modules")
-        if activation == "linear":
+            supported = ", ".join(["Linear", *TORCH_ACTIVATIONS.values()])
+            raise ValueError(f"{where} is not supported; an MLP holds only {supported} and Identity modules")
+        if activation == LINEAR:
             continue
         if not layers:
             raise ValueError(f"{where} comes before any Linear layer")
-        if layers[-1][1] != "linear":
+        if layers[-1][1] != LINEAR:
             raise ValueError(f"{where} follows another activation after the same Linear layer")
         layers[-1] = (layers[-1][0], activation)
     if not layers:
@@ -134,7 +143,7 @@ def from_torch(net: Any) -> MLP:
     """The microgradlab :class:`~microgradlab.nn.MLP` equivalent to a ``torch.nn.Sequential``.
 
     ``net`` must be a chain of ``torch.nn.Linear`` layers (with biases), each
-    optionally followed by one ``ReLU``, ``Tanh`` or ``Sigmoid`` (``Identity``
+    optionally followed by one activation module of :data:`TORCH_ACTIVATIONS` (``Identity``
     modules are allowed anywhere and ignored).  All
     hidden layers must share one activation, as in an MLP; the last layer's
     becomes ``output_activation``.  The weights are copied as float64.
@@ -156,7 +165,7 @@ def from_torch(net: Any) -> MLP:
     last = layers[-1][1]
     model = MLP(layers[0][0].in_features, [linear.out_features for linear, _ in layers],
                 activation=hidden[0] if hidden else "relu",
-                output_activation=None if last == "linear" else last, seed=0)
+                output_activation=None if last == LINEAR else last, seed=0)
     state = {}
     for i, (linear, _) in enumerate(layers):
         state[f"layers.{i}.weight"] = linear.weight.detach().to(torch.float64).tolist()

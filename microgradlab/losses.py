@@ -14,6 +14,9 @@ Conventions (the ones :func:`microgradlab.train.fit` uses):
 * Mismatched lengths, class indices out of range, probabilities that do not
   sum to 1 and labels outside a loss's label set are ``ValueError``\\ s naming
   the function, the sample and the value.
+* Each loss declares what it takes with :func:`~microgradlab.loss_spec.declare`
+  (see :mod:`microgradlab.loss_spec`, re-exported here): what its outputs are,
+  how many a model needs, and what kind of labels.
 
 Softmax, log-softmax and cross-entropy are built on the engine's one-node
 ``logsumexp`` (which shifts by the largest logit inside its scalar rule), so
@@ -27,6 +30,8 @@ for any logit.
 1.25
 >>> round(cross_entropy([Value(1000.0), Value(-1000.0)], 1).data, 6)
 2000.0
+>>> cross_entropy.loss_spec
+LossSpec(outputs='logits', n_outputs='per_class', labels='class_index')
 """
 
 from __future__ import annotations
@@ -36,8 +41,10 @@ import math
 import numbers
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
+from .checks import check_float, is_real
 from .engine import Value, apply, dot, logsumexp, vsum
-from .functional import exp, relu, softplus
+from .functional import relu, softplus
+from .loss_spec import LossSpec, declare, spec_of
 
 __all__ = [
     "mse",
@@ -48,6 +55,10 @@ __all__ = [
     "hinge",
     "l2_penalty",
     "LOSSES",
+    "LossSpec",
+    "declare",
+    "spec_of",
+    "PROBABILITY_TOLERANCE",
 ]
 
 Scalar = Union[Value, float]
@@ -82,22 +93,16 @@ def _batch(where: str, outputs: Any, labels: Any) -> Tuple[Sequence[Any], Sequen
     return outputs, labels
 
 
-def _number(where: str, value: Any) -> float:
-    """A label as a finite float, or a ``ValueError`` naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+def _finite_label(where: str, value: Any) -> float:
+    """A label as a finite float, or a ``ValueError`` naming it (a label is data: a bad one is a bad value)."""
+    if not is_real(value) or not math.isfinite(value):
         raise ValueError(f"{where} must be a finite number, got {value!r}")
     return float(value)
 
 
 def _target(where: str, value: Any) -> Scalar:
     """A regression target: a Value as it is (the compiled path passes them), else a finite float."""
-    return value if isinstance(value, Value) else _number(where, value)
-
-
-def _data(x: Any, where: str) -> float:
-    if isinstance(x, Value):
-        return x.data
-    return _number(where, x)
+    return value if isinstance(value, Value) else _finite_label(where, value)
 
 
 def _class_index(where: str, target: Any, n_classes: int) -> int:
@@ -111,7 +116,7 @@ def _class_index(where: str, target: Any, n_classes: int) -> int:
 def _probabilities(where: str, target: Any, n_classes: int) -> List[float]:
     if len(target) != n_classes:
         raise ValueError(f"{where}: {n_classes} logits but {len(target)} target probabilities")
-    probs = [_number(f"{where}: target probability", p) for p in target]
+    probs = [_finite_label(f"{where}: target probability", p) for p in target]
     if min(probs) < 0.0:
         raise ValueError(f"{where}: target probabilities must be >= 0, got {list(target)!r}")
     total = math.fsum(probs)
@@ -127,6 +132,7 @@ def _mean(losses: List[Any]) -> Value:
 # --- losses ------------------------------------------------------------------------
 
 
+@declare(outputs="values", n_outputs="any", labels="real")
 def mse(outputs: Union[Output, Sequence[Output]], labels: Any) -> Value:
     """Mean squared error, the seeds' ``L = 1/(2n) Σ ||y - ŷ||²`` over ``n`` output/label pairs.
 
@@ -221,6 +227,7 @@ def _cross_entropy_one(where: str, logits: Sequence[Scalar], target: Any) -> Val
     return lse - shifted[_class_index(where, target, len(logits))]
 
 
+@declare(outputs="logits", n_outputs="per_class", labels="class_index")
 def cross_entropy(logits: Sequence[Any], targets: Any) -> Value:
     """Softmax cross-entropy ``-log softmax(z)[target]``, averaged over the batch.
 
@@ -268,6 +275,7 @@ def _scalar_outputs(where: str, outputs: Any, labels: Any) -> Tuple[Sequence[Sca
     return outputs, labels
 
 
+@declare(outputs="logits", n_outputs="one", labels="binary")
 def binary_cross_entropy(logits: Any, targets: Any) -> Value:
     """Binary cross-entropy on logits, ``-[t log σ(z) + (1 - t) log(1 - σ(z))]``, averaged.
 
@@ -291,7 +299,7 @@ def binary_cross_entropy(logits: Any, targets: Any) -> Value:
     logits, targets = _scalar_outputs("binary_cross_entropy", logits, targets)
     losses = []
     for i, (z, t) in enumerate(zip(logits, targets)):
-        t = _number(f"binary_cross_entropy: target {i}", t)
+        t = _finite_label(f"binary_cross_entropy: target {i}", t)
         if t == 1.0:
             losses.append(softplus(-z))
         elif t == 0.0:
@@ -303,6 +311,7 @@ def binary_cross_entropy(logits: Any, targets: Any) -> Value:
     return _mean(losses)
 
 
+@declare(outputs="scores", n_outputs="one", labels="signed")
 def hinge(scores: Any, labels: Any) -> Value:
     """The max-margin loss of micrograd's demo, ``mean(relu(1 - y·s))``.
 
@@ -343,9 +352,7 @@ def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
     >>> l2_penalty(ps, 1e-4).data
     0.0005
     """
-    alpha = _number("l2_penalty: alpha", alpha)
-    if alpha < 0.0:
-        raise ValueError(f"l2_penalty: alpha must be >= 0, got {alpha!r}")
+    alpha = check_float("l2_penalty", "alpha", alpha)
     params = list(parameters)
     return dot(params, params) * alpha
 

@@ -1,6 +1,6 @@
 """Model files: JSON read within bounds, checked before any model is built, and written atomically.
 
-:meth:`microgradlab.nn.Module.save` and :meth:`~microgradlab.nn.Module.load`
+:meth:`microgradlab.module.Module.save` and :meth:`~microgradlab.module.Module.load`
 use these functions; the command line reads the file's ``"data"`` section (the
 feature columns, their scaling and the class labels of ``train --csv``) with
 :func:`read_model_file`.

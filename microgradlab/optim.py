@@ -20,8 +20,9 @@ PyTorch's layout.  Each update rule is written once, on vectors: the same
 arithmetic runs on the Parameters (``step()``) and on NumPy arrays while a
 compiled model trains (``step_arrays()``), so one optimizer object serves both.
 
-Schedulers (:class:`StepLR`, :class:`ExponentialLR`) set ``optimizer.lr`` each
-time their ``step()`` is called, once per epoch.
+Schedulers (:class:`StepLR`, :class:`ExponentialLR`, in
+:mod:`microgradlab.lr_scheduler` and re-exported here) set ``optimizer.lr``
+each time their ``step()`` is called, once per epoch.
 
 >>> from microgradlab import Parameter
 >>> w = Parameter(3.0)
@@ -37,27 +38,13 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import operator
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
+from .checks import check_float
 from .engine import Value, no_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "LRScheduler", "StepLR", "ExponentialLR"]
-
-
-def _check_number(where: str, name: str, value: Any, *, low: float = 0.0, low_open: bool = False,
-                  high: float = math.inf, high_open: bool = True) -> float:
-    """``value`` as a float within the given bounds, or a clear error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a number, got {value!r}")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if not math.isfinite(value) or too_low or too_high:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{where}: {name} must be a finite number in {interval}, got {value!r}")
-    return value
 
 
 class _Vector:
@@ -152,7 +139,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _check_number(type(self).__name__, "lr", value, low_open=True)
+        self._lr = check_float(type(self).__name__, "lr", value, low_open=True)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0."""
@@ -253,7 +240,7 @@ class Optimizer:
                 if not isinstance(entry, Mapping) or set(entry) != set(names):
                     raise ValueError(f"{where}: state {i} must have the keys {sorted(names)}, got {entry!r}")
             for name in names:
-                vectors[name] = _Vector([_check_number(where, f"state {name}", entries[i][name], low=-math.inf)
+                vectors[name] = _Vector([check_float(where, f"state {name}", entries[i][name], low=-math.inf)
                                          for i in range(n)])
         self.__dict__.update(trial.__dict__)
         self.state = vectors
@@ -305,8 +292,8 @@ class SGD(Optimizer):
                          "weight_decay": weight_decay})
 
     def _set_hyper(self, group: Dict[str, Any]) -> None:
-        self.momentum = _check_number("SGD", "momentum", group["momentum"], high=1.0)
-        self.weight_decay = _check_number("SGD", "weight_decay", group["weight_decay"])
+        self.momentum = check_float("SGD", "momentum", group["momentum"], high=1.0)
+        self.weight_decay = check_float("SGD", "weight_decay", group["weight_decay"])
         if group["dampening"] != 0:
             raise ValueError(f"SGD: dampening is not supported (only 0), got {group['dampening']!r}")
         nesterov = group["nesterov"]
@@ -383,10 +370,10 @@ class Adam(Optimizer):
         betas = group["betas"]
         if not isinstance(betas, Sequence) or len(betas) != 2:
             raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_number("Adam", "beta1", betas[0], high=1.0),
-                      _check_number("Adam", "beta2", betas[1], high=1.0))
-        self.eps = _check_number("Adam", "eps", group["eps"], low_open=True)
-        self.weight_decay = _check_number("Adam", "weight_decay", group["weight_decay"])
+        self.betas = (check_float("Adam", "beta1", betas[0], high=1.0),
+                      check_float("Adam", "beta2", betas[1], high=1.0))
+        self.eps = check_float("Adam", "eps", group["eps"], low_open=True)
+        self.weight_decay = check_float("Adam", "weight_decay", group["weight_decay"])
         if group["amsgrad"] is not False:
             raise ValueError(f"Adam: amsgrad is not supported (only False), got {group['amsgrad']!r}")
         self.amsgrad = False
@@ -424,103 +411,4 @@ class Adam(Optimizer):
         return f"Adam(lr={self.lr!r}, betas={self.betas!r}, eps={self.eps!r}, weight_decay={self.weight_decay!r})"
 
 
-class LRScheduler:
-    """Base class of learning-rate schedules: ``step()`` once per epoch sets ``optimizer.lr``.
-
-    ``lr`` after ``k`` calls of ``step()`` is ``base_lr · factor(k)``, computed in
-    closed form (no drift from repeated multiplication).  ``last_epoch`` counts
-    the calls and ``last_lr`` is the rate set last, as in PyTorch.  A rate that
-    decays below the smallest float becomes 0.0, as in PyTorch, and training
-    goes on with it; a step that fails (a subclass's ``factor`` raising, or
-    giving a rate that is not a finite number >= 0) changes nothing.
-    ``state_dict()`` / ``load_state_dict()`` save and restore the schedule's
-    position, as PyTorch's do.
-    """
-
-    def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {optimizer!r}")
-        self.optimizer = optimizer
-        self.base_lr = optimizer.lr
-        self.last_epoch = 0
-        self.last_lr = optimizer.lr
-
-    def factor(self, epoch: int) -> float:
-        raise NotImplementedError
-
-    def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate (all or nothing)."""
-        epoch = self.last_epoch + 1
-        try:
-            lr = self.base_lr * self.factor(epoch)
-        except OverflowError:
-            lr = math.inf
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0.0 <= lr < math.inf:
-            raise ValueError(f"{type(self).__name__}: epoch {epoch} gives the learning rate {lr!r}; "
-                             f"it must be a finite number >= 0")
-        lr = float(lr)
-        if lr > 0.0:
-            self.optimizer.lr = lr
-        else:  # underflow: PyTorch's schedules reach 0.0, which the optimizer's constructor refuses
-            self.optimizer._lr = 0.0
-        self.last_epoch, self.last_lr = epoch, lr
-
-    def state_dict(self) -> Dict[str, Any]:
-        """The schedule's state (JSON values): its settings and position, everything but the optimizer."""
-        return {key: value for key, value in vars(self).items() if key != "optimizer"}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; the keys must match and the values be finite numbers, else nothing changes."""
-        own = self.state_dict()
-        if not isinstance(state, Mapping) or set(state) != set(own):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the keys {sorted(own)}, "
-                             f"got {sorted(state) if isinstance(state, Mapping) else state!r}")
-        for key, value in state.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-                    or value < 0 or (isinstance(own[key], int) and value != int(value)):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: {key} must be a finite number >= 0"
-                                 f"{' (an integer)' if isinstance(own[key], int) else ''}, got {value!r}")
-        for key, value in state.items():
-            setattr(self, key, type(own[key])(value))
-
-
-class StepLR(LRScheduler):
-    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs (``torch.optim.lr_scheduler.StepLR``).
-
-    >>> from microgradlab import Parameter
-    >>> opt = SGD([Parameter(0.0)], lr=1.0)
-    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
-    >>> rates = []
-    >>> for _ in range(5):
-    ...     sched.step(); rates.append(opt.lr)
-    >>> rates
-    [1.0, 0.5, 0.5, 0.25, 0.25]
-    """
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
-        self.step_size = int(step_size)
-        self.gamma = _check_number("StepLR", "gamma", gamma, low_open=True)
-
-    def factor(self, epoch: int) -> float:
-        return self.gamma ** (epoch // self.step_size)
-
-
-class ExponentialLR(LRScheduler):
-    """Multiply the learning rate by ``gamma`` every epoch (``torch.optim.lr_scheduler.ExponentialLR``).
-
-    >>> from microgradlab import Parameter
-    >>> opt = SGD([Parameter(0.0)], lr=1.0)
-    >>> sched = ExponentialLR(opt, gamma=0.5)
-    >>> sched.step(); sched.step(); opt.lr
-    0.25
-    """
-
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        super().__init__(optimizer)
-        self.gamma = _check_number("ExponentialLR", "gamma", gamma, low_open=True)
-
-    def factor(self, epoch: int) -> float:
-        return self.gamma ** epoch
+from .lr_scheduler import ExponentialLR, LRScheduler, StepLR  # noqa: E402  (built on Optimizer, re-exported here)

@@ -1,4 +1,5 @@
-"""Pictures of training: :func:`plot_history` (loss and accuracy curves) and :func:`plot_decision_boundary`.
+"""Pictures of training: :func:`plot_history` (loss and accuracy curves), :func:`plot_decision_boundary`
+and :func:`plot_training_dynamics` (per-layer gradients and activations).
 
 Every plot returns a :class:`matplotlib.figure.Figure`, which Jupyter shows
 inline when it is a cell's last expression.  ``ax=`` draws into axes of your
@@ -10,6 +11,10 @@ matplotlib (``pip install microgradlab[plot]``) is imported only when a plot
 is drawn, and only its object-oriented API is used: pyplot and the global
 backend are never touched, so plotting works in scripts, on servers and in
 notebooks alike.
+
+This module draws what others measured: it sits below :mod:`microgradlab.history`
+(``History.plot`` calls :func:`plot_history`) and :mod:`microgradlab.train`, and
+imports neither; :mod:`microgradlab.dynamics` re-exports :func:`plot_training_dynamics`.
 
 >>> import os, tempfile
 >>> from matplotlib.figure import Figure
@@ -27,12 +32,14 @@ True
 from __future__ import annotations
 
 import math
-import numbers
 import os
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-__all__ = ["plot_history", "plot_decision_boundary", "predicted_classes", "PLOT_SUFFIXES"]
+from .checks import check_int, is_int
+from .outputs import predict
+
+__all__ = ["plot_history", "plot_decision_boundary", "plot_training_dynamics", "predicted_classes", "PLOT_SUFFIXES"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -115,10 +122,10 @@ def plot_history(history: Any, *, ax: Any = None, path: Optional[PathLike] = Non
                  title: Optional[str] = None) -> Any:
     """The loss per epoch (log scale when positive) and, if measured, the accuracy, side by side.
 
-    This is :meth:`History.plot <microgradlab.train.History.plot>`.
+    This is :meth:`History.plot <microgradlab.history.History.plot>`.
 
     Args:
-        history: A :class:`~microgradlab.train.History` from :func:`~microgradlab.train.fit`.
+        history: A :class:`~microgradlab.history.History` from :func:`~microgradlab.train.fit`.
         ax: Axes to draw into: one for the loss alone, or a pair ``(loss_ax, accuracy_ax)``
             when the history has accuracies; None makes a new figure.
         path: Also write the figure to this ``.svg``, ``.png`` or ``.pdf`` file.
@@ -165,7 +172,7 @@ def plot_history(history: Any, *, ax: Any = None, path: Optional[PathLike] = Non
 
 
 def predicted_classes(outputs: Sequence[Any], threshold: float = 0.0) -> List[int]:
-    """The class of each output of :func:`~microgradlab.train.predict`.
+    """The class of each output of :func:`~microgradlab.outputs.predict`.
 
     A list of scores (several outputs) gives the index of its first maximum,
     as ``argmax``; a single score gives ``1`` if it is above ``threshold``
@@ -185,7 +192,7 @@ def _check_points(X: Sequence[Sequence[float]], y: Sequence[int]) -> None:
     for i, (row, label) in enumerate(zip(X, y)):
         if len(row) != 2:
             raise ValueError(f"plot_decision_boundary: row {i} has {len(row)} features; the plot needs 2")
-        if isinstance(label, bool) or not isinstance(label, numbers.Integral) or label < 0:
+        if not is_int(label) or label < 0:
             raise ValueError(f"plot_decision_boundary: label {i} must be a class index 0, 1, ..., got {label!r}")
 
 
@@ -232,11 +239,8 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
         ValueError: for rows without 2 features, labels that are not class
             indices, a resolution below 2, or another file suffix.
     """
-    from .train import predict  # train is above plots in the import order; only this plot needs it
-
     _check_path("plot_decision_boundary", path)
-    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 2:
-        raise ValueError(f"plot_decision_boundary: resolution must be an int of at least 2, got {resolution!r}")
+    resolution = check_int("plot_decision_boundary", "resolution", resolution, minimum=2)
     _check_points(X, y)
     fig, (axes,) = _axes("plot_decision_boundary", ax, 1, (5.0, 4.0))
     xs = _axis([row[0] for row in X], resolution)
@@ -267,4 +271,53 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     return _finish(fig, ax is None, path)
 
 
-from .dynamics import plot_training_dynamics  # noqa: E402,F401  (see microgradlab.dynamics)
+# --- training dynamics -------------------------------------------------------------------
+
+_PANELS = (("grad_norm", "gradient norm  ‖∂L/∂θ‖", True), ("act_std", "activation std", False),
+           ("inactive", "inactive ReLUs (fraction)", False))
+
+
+def plot_training_dynamics(history: Any, *, ax: Any = None, path: Optional[PathLike] = None,
+                           title: Optional[str] = None) -> Any:
+    """Draw ``history.dynamics``: per layer, the gradient norm (log scale), the activations' spread
+    and the fraction of inactive ReLUs, over the epochs; return the matplotlib Figure.
+
+    Args:
+        history: What ``fit(..., record="gradients")`` returned (or its ``.dynamics``, a
+            :class:`~microgradlab.dynamics.TrainingDynamics`).
+        ax: Three Axes to draw into (a sequence); by default a new Figure with three panels.
+        path: Also save the Figure there (``.svg``, ``.png`` or ``.pdf``).
+        title: A title over the panels.
+
+    Raises:
+        ValueError: if the history has no dynamics (fit without ``record="gradients"``) or no epochs.
+        ImportError: without matplotlib.
+    """
+    dynamics = getattr(history, "dynamics", history)  # a History, or its TrainingDynamics
+    if dynamics is None or not getattr(dynamics, "epochs", None):
+        raise ValueError("plot_training_dynamics: no dynamics recorded; train with fit(..., record='gradients')")
+    _check_path("plot_training_dynamics", path)
+    if ax is None:
+        fig = _figure_class("plot_training_dynamics")(figsize=(11.0, 3.4))
+        axes = [fig.add_subplot(1, 3, k + 1) for k in range(3)]
+    else:
+        axes = list(ax)
+        if len(axes) != 3:
+            raise ValueError(f"plot_training_dynamics: ax must be three Axes, got {len(axes)}")
+        fig = axes[0].figure
+    epochs = range(len(dynamics.epochs))
+    for panel, (stat, label, log) in zip(axes, _PANELS):
+        for k, name in enumerate(dynamics.layers):
+            values = dynamics.series(name, stat)
+            if all(v is None for v in values):
+                continue
+            panel.plot(epochs, [math.nan if v is None else v for v in values], label=name, color=f"C{k % 10}")
+        if log and all(v > 0 for name in dynamics.layers for v in dynamics.series(name, stat)):
+            panel.set_yscale("log")
+        panel.set_xlabel("epoch")
+        panel.set_title(label, fontsize=10)
+        panel.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, ax is None, path)

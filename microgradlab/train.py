@@ -24,6 +24,11 @@ loss                   model outputs         labels
 ``"hinge"``            one score             ``-1``/``+1``, or ``0``/``1`` (0 counts as -1)
 =====================  ====================  =====================================================
 
+Which row applies is read from what the loss declares (:mod:`microgradlab.loss_spec`),
+not from its name, so a loss of your own declared with
+:func:`~microgradlab.loss_spec.declare` is treated as the built-in one it resembles.  A
+function that declares nothing is called with the labels as they are.
+
 Accuracy (reported when the labels are classes): the argmax of the outputs
 against the class index (or the argmax of a probability/one-hot label) for
 ``k >= 2`` outputs; for one output, ``output > threshold`` predicts the
@@ -43,224 +48,27 @@ positive class (label ``1``), with ``threshold`` 0 for logits and scores
 
 from __future__ import annotations
 
-import html
 import math
-import numbers
-import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
-from .datasets import check_random_state, iterate_minibatches
+from .checks import check_int, check_random_state, is_real
+from .datasets import iterate_minibatches
 from .dynamics import TrainingDynamics, check_layers, layer_statistics
 from .engine import TracingError, Value, enable_grad, no_grad
-from .losses import LOSSES, PROBABILITY_TOLERANCE
+from .history import Evaluation, History
 from .optim import SGD, Optimizer
+from .outputs import output_floats, predict
+from .task import LossArg, check_data, count_correct, label_classes, make_task
 
 __all__ = ["History", "Evaluation", "fit", "forward_backward", "predict", "evaluate", "accuracy"]
 
 #: The learning rate of the optimizer ``fit`` makes when none is given: ``SGD(lr=0.1)``.
 DEFAULT_LR = 0.1
 
-LossArg = Union[str, Callable[[Any, Any], Value]]
-Callback = Callable[[int, "History", Any], Any]
-PathLike = Union[str, "os.PathLike[str]"]
-
-
-@dataclass
-class History:
-    """What :func:`fit` measured, one entry per epoch.
-
-    Attributes:
-        loss: Mean loss over the epoch (batch losses weighted by batch size,
-            each measured before that batch's update, as Keras reports it).
-        accuracy: Fraction of correctly classified samples over the epoch,
-            measured the same way; ``None`` when the labels are not classes.
-        grad_norm: ``||∇L||``, the Euclidean norm of the gradient averaged over
-            the epoch's batches (for full batch: the gradient of the loss over
-            all the data); what ``tol`` is compared with.
-        seconds: Wall time of each epoch (left out of ``==``).
-        stop_reason: ``"tol"`` or ``"callback"`` if training stopped early, else None.
-        dynamics: Per-layer gradient and activation statistics as each epoch
-            starts, with ``fit(..., record="gradients")`` (else None); see
-            :mod:`microgradlab.dynamics`.
-    """
-
-    loss: List[float] = field(default_factory=list)
-    accuracy: List[Optional[float]] = field(default_factory=list)
-    grad_norm: List[float] = field(default_factory=list)
-    seconds: List[float] = field(default_factory=list, compare=False)
-    stop_reason: Optional[str] = None
-    dynamics: Optional[TrainingDynamics] = None
-
-    def __len__(self) -> int:
-        return len(self.loss)
-
-    def plot(self, *, ax: Any = None, path: Optional[PathLike] = None, title: Optional[str] = None) -> Any:
-        """The loss curve (and the accuracy curve, if any) as a matplotlib Figure, shown inline by Jupyter.
-
-        ``ax=`` draws into your own axes (one, or a pair for loss and
-        accuracy); ``path=`` also writes an ``.svg``, ``.png`` or ``.pdf`` file.
-        See :func:`microgradlab.plots.plot_history`.
-        """
-        from .plots import plot_history  # plots (and matplotlib) load only when a plot is drawn
-
-        return plot_history(self, ax=ax, path=path, title=title)
-
-    def _summary(self) -> List[Tuple[str, str, str, str]]:
-        """(measure, first epoch, last epoch, best and when) for the loss and, if measured, the accuracy."""
-        def best(values: List[float], pick: Callable[..., float], fmt: str) -> str:
-            value = pick(values)
-            return f"{value:{fmt}} (epoch {values.index(value) + 1})"
-
-        rows = [("loss", f"{self.loss[0]:.4g}", f"{self.loss[-1]:.4g}", best(self.loss, min, ".4g"))]
-        if self.accuracy and self.accuracy[-1] is not None:
-            acc = [a for a in self.accuracy if a is not None]
-            rows.append(("accuracy", f"{acc[0]:.1%}", f"{acc[-1]:.1%}", best(acc, max, ".1%")))
-        return rows
-
-    def _headline(self) -> str:
-        epochs = f"{len(self)} epoch{'' if len(self) == 1 else 's'}"
-        stop = f", stopped by {self.stop_reason}" if self.stop_reason else ""
-        return f"History: {epochs} in {math.fsum(self.seconds):.2f} s{stop}"
-
-    def __repr__(self) -> str:
-        """A short summary; the numbers per epoch are in the attributes.
-
-        >>> History(loss=[0.9, 0.5, 0.6], accuracy=[0.5, 0.75, 1.0], grad_norm=[1.0] * 3, seconds=[0.1] * 3)
-        History: 3 epochs in 0.30 s
-          loss      first 0.9     last 0.6     best 0.5 (epoch 2)
-          accuracy  first 50.0%   last 100.0%  best 100.0% (epoch 3)
-        """
-        if not self.loss:
-            return "History: no epochs"
-        lines = [self._headline()]
-        for name, first, last, best in self._summary():
-            lines.append(f"  {name:9} first {first:7} last {last:7} best {best}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        """The summary as a small table, which Jupyter shows instead of the text."""
-        if not self.loss:
-            return "<p>History: no epochs</p>"
-        rows = "".join(f"<tr><th style='text-align:left'>{name}</th><td>{first}</td><td>{last}</td><td>{best}</td></tr>"
-                       for name, first, last, best in self._summary())
-        return (f"<table class='microgradlab-history'><caption style='text-align:left'>{html.escape(self._headline())}"
-                f"</caption><thead><tr><th></th><th>first</th><th>last</th><th>best</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table>")
-
-
-class Evaluation(NamedTuple):
-    """The result of :func:`evaluate`."""
-
-    loss: float
-    accuracy: Optional[float]
-
-
-# --- tasks: a loss, the labels it takes, and how to count correct answers --------------
-
-
-@dataclass(frozen=True)
-class _Task:
-    loss_fn: Callable[[Any, Any], Value]
-    targets: List[Any]  # the labels as loss_fn takes them
-    classes: Optional[List[Any]]  # the true class of each sample (int, or bool for one output), or None
-    threshold: float  # one output: ``output > threshold`` predicts the positive class
-
-
-def _check_data(where: str, X: Any, y: Any) -> int:
-    for name, value in (("X", X), ("y", y)):
-        if isinstance(value, (str, bytes)) or not (hasattr(value, "__len__") and hasattr(value, "__getitem__")):
-            raise TypeError(f"{where}: {name} must be a list, got {type(value).__name__}")
-    if len(X) != len(y):
-        raise ValueError(f"{where}: X has {len(X)} rows but y has {len(y)} labels")
-    if len(X) == 0:
-        raise ValueError(f"{where}: no data (X is empty)")
-    return len(X)
-
-
-def _is_index(label: Any) -> bool:
-    return isinstance(label, numbers.Integral) and not isinstance(label, bool)
-
-
-def _label_class(label: Any) -> Optional[int]:
-    """The class of a multi-output label: an index, or the argmax of a probability vector."""
-    if _is_index(label):
-        return int(label)
-    if isinstance(label, (list, tuple)) and label and all(isinstance(p, numbers.Real) for p in label):
-        if min(label) >= 0.0 and abs(math.fsum(label) - 1.0) <= PROBABILITY_TOLERANCE:
-            return max(range(len(label)), key=label.__getitem__)
-    return None
-
-
-def _classes(y: Sequence[Any], n_outputs: int, logits: bool) -> Tuple[Optional[List[Any]], float]:
-    """The true classes of ``y`` (None if they are not classes) and the one-output threshold."""
-    if n_outputs >= 2:
-        classes = [_label_class(label) for label in y]
-        return (None if None in classes else classes), 0.0
-    if not all(isinstance(label, numbers.Real) and label in (-1, 0, 1) for label in y):
-        return None, 0.0
-    signed = any(label == -1 for label in y)
-    return [bool(label == 1) for label in y], 0.0 if logits or signed else 0.5
-
-
-def _one_hot(where: str, i: int, label: Any, k: int) -> List[float]:
-    if not 0 <= label < k:
-        raise ValueError(f"{where}: label {i} is class {label}, out of range for a model with {k} outputs")
-    vector = [0.0] * k
-    vector[label] = 1.0
-    return vector
-
-
-def _output_floats(output: Any) -> Any:
-    if isinstance(output, (list, tuple)):
-        return [o.data if isinstance(o, Value) else float(o) for o in output]
-    return output.data if isinstance(output, Value) else float(output)
-
-
-def _make_task(where: str, model: Any, X: Sequence[Any], y: Sequence[Any], loss: LossArg,
-               threshold: Optional[float]) -> _Task:
-    _check_data(where, X, y)
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"{where}: unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} "
-                             f"or pass a function (outputs, labels) -> Value")
-        loss_fn = LOSSES[loss]
-        name = loss_fn.__name__
-    elif callable(loss):
-        loss_fn, name = loss, ""
-    else:
-        raise TypeError(f"{where}: loss must be a loss name or a function (outputs, labels) -> Value, got {loss!r}")
-    with no_grad():
-        first = model(X[0])
-    k = len(first) if isinstance(first, (list, tuple)) else 1
-    if name == "cross_entropy" and k < 2:
-        raise ValueError(f"{where}: cross_entropy needs one logit per class (>= 2 outputs) but the model has 1; "
-                         f"use loss='bce' or 'hinge' for two classes")
-    if name in ("binary_cross_entropy", "hinge") and k != 1:
-        raise ValueError(f"{where}: {name} needs a model with one output, this one has {k}")
-    targets = list(y)
-    if name == "mse" and k >= 2 and all(map(_is_index, targets)):
-        targets = [_one_hot(where, i, label, k) for i, label in enumerate(targets)]
-    classes, auto_threshold = _classes(y, k, logits=name in ("binary_cross_entropy", "hinge"))
-    if threshold is None:
-        threshold = auto_threshold
-    elif isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
-        raise ValueError(f"{where}: threshold must be a finite number, got {threshold!r}")
-    return _Task(loss_fn, targets, classes, float(threshold))
-
-
-def _count_correct(outputs: Sequence[Any], classes: Sequence[Any], threshold: float) -> int:
-    correct = 0
-    for output, true_class in zip(outputs, classes):
-        if isinstance(output, list):
-            predicted = max(range(len(output)), key=output.__getitem__)  # first maximum, like argmax
-        else:
-            predicted = output > threshold
-        correct += predicted == true_class
-    return correct
+Callback = Callable[[int, History, Any], Any]
 
 
 # --- the training step ---------------------------------------------------------------
@@ -281,15 +89,7 @@ def forward_backward(model: Any, loss_fn: Callable[[Any, Any], Value], X: Sequen
     if not isinstance(loss, Value):
         raise TypeError(f"fit: the loss function must return a Value, got {loss!r}")
     loss.backward()
-    return loss.data, [_output_floats(o) for o in outputs]
-
-
-def _check_int(where: str, name: str, value: Any, minimum: int) -> int:
-    if not _is_index(value):
-        raise TypeError(f"{where}: {name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{where}: {name} must be at least {minimum}, got {value!r}")
-    return int(value)
+    return loss.data, [output_floats(o) for o in outputs]
 
 
 def _check_optimizer(model: Any, optimizer: Optional[Optimizer]) -> Optimizer:
@@ -330,7 +130,7 @@ def fit(
     ``backward()``, ``optimizer.step()``.
 
     Args:
-        model: A :class:`~microgradlab.nn.Module` (e.g. an MLP): called with one row, has ``parameters()``.
+        model: A :class:`~microgradlab.module.Module` (e.g. an MLP): called with one row, has ``parameters()``.
         X: Rows of input floats.
         y: One label per row; see the module docstring for each loss's labels.
         loss: ``"mse"``, ``"cross_entropy"``, ``"bce"`` (``"binary_cross_entropy"``),
@@ -378,12 +178,11 @@ def fit(
         FloatingPointError: if the loss or a gradient becomes NaN or infinite
             (lower the learning rate); the model keeps the weights of the last good step.
     """
-    task = _make_task("fit", model, X, y, loss, threshold)
-    epochs = _check_int("fit", "epochs", epochs, 0)
+    task = make_task("fit", model, X, y, loss, threshold)
+    epochs = check_int("fit", "epochs", epochs, minimum=0)
     if batch_size is not None:
-        batch_size = _check_int("fit", "batch_size", batch_size, 1)
-    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
-                            or not 0.0 < tol < math.inf):
+        batch_size = check_int("fit", "batch_size", batch_size, minimum=1)
+    if tol is not None and not (is_real(tol) and 0.0 < tol < math.inf):
         raise ValueError(f"fit: tol must be a positive number or None, got {tol!r}")
     callbacks = [callbacks] if callable(callbacks) else list(callbacks)
     for cb in callbacks:
@@ -421,7 +220,7 @@ def fit(
                 epoch_loss += weight * batch_loss
                 steps.add_to_mean_grad(weight)
                 if task.classes is not None:
-                    correct += _count_correct(outputs, [task.classes[i] for i in batch], task.threshold)
+                    correct += count_correct(outputs, [task.classes[i] for i in batch], task.threshold)
                 steps.step()
                 seen += len(batch)
                 if bar is not None:
@@ -531,30 +330,21 @@ def _show(bar: Any, epoch: int, epochs: int, running_loss: float, running_accura
 # --- using a trained model ----------------------------------------------------------------
 
 
-def predict(model: Any, X: Sequence[Sequence[float]]) -> List[Any]:
-    """The model's outputs for each row, as floats (a list of floats per row for vector outputs).
-
-    Runs under :func:`~microgradlab.no_grad`: no graph is kept.
-    """
-    with no_grad():
-        return [_output_floats(model(x)) for x in X]
-
-
 def evaluate(model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], *, loss: LossArg = "mse",
              threshold: Optional[float] = None) -> Evaluation:
     """The mean ``loss`` and the accuracy of ``model`` on ``(X, y)``, measured as :func:`fit` measures them.
 
     ``accuracy`` is None when the labels are not classes.
     """
-    task = _make_task("evaluate", model, X, y, loss, threshold)
+    task = make_task("evaluate", model, X, y, loss, threshold)
     with no_grad():
         outputs = [model(x) for x in X]
         value = task.loss_fn(outputs, task.targets)
     value = value.data if isinstance(value, Value) else float(value)
     if task.classes is None:
         return Evaluation(value, None)
-    floats = [_output_floats(o) for o in outputs]
-    return Evaluation(value, _count_correct(floats, task.classes, task.threshold) / len(X))
+    floats = [output_floats(o) for o in outputs]
+    return Evaluation(value, count_correct(floats, task.classes, task.threshold) / len(X))
 
 
 #: From this many rows on, accuracy runs the model compiled (when it compiles): a forward pass over
@@ -587,11 +377,11 @@ def accuracy(model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], *, thre
     Raises:
         ValueError: if the labels are not classes.
     """
-    _check_data("accuracy", X, y)
+    check_data("accuracy", X, y)
     outputs = _outputs_for_counting(model, X)
     k = len(outputs[0]) if isinstance(outputs[0], list) else 1
-    classes, _ = _classes(y, k, logits=True)
+    classes, _ = label_classes(y, k, logits=True)
     if classes is None:
         raise ValueError("accuracy: labels must be classes: indices or one-hot vectors for a model with several "
                          "outputs, -1/0/1 for one output")
-    return _count_correct(outputs, classes, threshold) / len(X)
+    return count_correct(outputs, classes, threshold) / len(X)

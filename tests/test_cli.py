@@ -434,7 +434,7 @@ def test_predicted_classes():
     ([[0.0, 1.0]], [0, 1], "b.svg", {}, "got 1 rows and 2 labels"),
     ([[0.0, 1.0]], [-1], "b.svg", {}, "label 0 must be a class index 0, 1, ..., got -1"),
     ([[0.0, 1.0]], [0], "b.txt", {}, "the file must end in .svg, .png or .pdf"),
-    ([[0.0, 1.0]], [0], "b.svg", {"resolution": 1}, "resolution must be an int of at least 2, got 1"),
+    ([[0.0, 1.0]], [0], "b.svg", {"resolution": 1}, "resolution must be >= 2, got 1"),
 ])
 def test_plot_decision_boundary_refuses_bad_input(X, y, path, options, message, tmp_path):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -73,7 +73,6 @@ def test_a_plugins_op_is_a_graph_function_with_its_gradient(tmp_path):
     assert "softsign" in (tmp_path / "g.dot").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="needs h-nn's MLP activation from the op table")
 def test_train_with_a_plugins_activation(tmp_path):
     install(tmp_path, SOFTSIGN)
     status, out, err = run(tmp_path, "train", "--dataset", "moons", "--activation", "softsign", "--hidden", "4",

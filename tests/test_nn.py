@@ -137,17 +137,17 @@ def test_non_sequence_input_is_type_error():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: MLP(0, [1]), "nin must be at least 1"),
+    (lambda: MLP(0, [1]), "nin must be >= 1"),
     (lambda: MLP(2, []), "non-empty list"),
     (lambda: MLP(2, 3), "non-empty list"),
-    (lambda: MLP(2, [4, 0]), "each of sizes must be at least 1"),
+    (lambda: MLP(2, [4, 0]), "each of sizes must be >= 1"),
     (lambda: MLP(2, [4.0]), "must be an int"),
     (lambda: MLP(True, [1]), "must be an int"),
     (lambda: MLP(2, [1], activation="softmax"), "unknown activation 'softmax'"),
     (lambda: MLP(2, [1], output_activation="gelu"), "unknown output_activation 'gelu'"),
     (lambda: MLP(2, [1], init="normal"), "unknown init 'normal'"),
     (lambda: MLP(2, [1], seed="abc"), "seed must be an int"),
-    (lambda: Layer(2, 0), "nout must be at least 1"),
+    (lambda: Layer(2, 0), "nout must be >= 1"),
     (lambda: Neuron(2, activation="elu"), "unknown activation"),
 ])
 def test_bad_constructor_arguments(make, message):

@@ -344,9 +344,9 @@ def test_regression_labels_have_no_accuracy():
     (dict(loss="l1"), ValueError, "unknown loss 'l1'"),
     (dict(loss=3), TypeError, "loss must be a loss name or a function"),
     (dict(loss="cross_entropy"), ValueError, "cross_entropy needs one logit per class"),
-    (dict(epochs=-1), ValueError, "epochs must be at least 0"),
+    (dict(epochs=-1), ValueError, "epochs must be >= 0"),
     (dict(epochs=2.0), TypeError, "epochs must be an int"),
-    (dict(batch_size=0), ValueError, "batch_size must be at least 1"),
+    (dict(batch_size=0), ValueError, "batch_size must be >= 1"),
     (dict(tol=0.0), ValueError, "tol must be a positive number"),
     (dict(tol=math.nan), ValueError, "tol must be a positive number"),
     (dict(seed="a"), TypeError, "seed must be an int"),
@@ -400,3 +400,54 @@ def test_numpy_arrays_as_data():
     hb = fit(b, X.tolist(), y.tolist(), loss="cross_entropy", epochs=2, progress=False)
     assert flat(a) == flat(b) and ha == hb
     assert all(type(v) is float for v in ha.accuracy + ha.loss)
+
+
+# --- losses are read by what they declare, not by name ---------------------------------------------------
+
+
+def squared_error(outputs, labels):
+    """mse under another name, declaring nothing."""
+    return mse(outputs, labels)
+
+
+def test_a_declared_loss_of_ones_own_is_treated_as_the_built_in_one():
+    from microgradlab.loss_spec import declare, spec_of
+
+    @declare(outputs="values", n_outputs="any", labels="real")
+    def own(outputs, labels):
+        return mse(outputs, labels)
+
+    assert spec_of(own) == spec_of(mse)
+    X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [2, 0, 1]
+    a, b = MLP(2, [3], seed=0), MLP(2, [3], seed=0)
+    ha = fit(a, X, y, loss="mse", epochs=3, compiled=False, progress=False)
+    hb = fit(b, X, y, loss=own, epochs=3, compiled=False, progress=False)  # class indices become one-hot for both
+    assert flat(a) == flat(b) and ha == hb and ha.accuracy[-1] is not None
+
+
+def test_a_declared_one_output_loss_is_checked_against_the_model():
+    from microgradlab.loss_spec import declare
+
+    @declare(outputs="logits", n_outputs="per_class", labels="class_index")
+    def my_ce(logits, labels):
+        raise AssertionError("never called: the model has one output")
+
+    with pytest.raises(ValueError, match="my_ce needs one logit per class .* use loss='bce' or 'hinge'"):
+        fit(MLP(2, [1], seed=0), [[0.0, 1.0]], [1], loss=my_ce, progress=False)
+
+
+def test_an_undeclared_loss_is_called_as_it_is():
+    X = [[-1.0], [0.25], [0.75], [2.0]]
+    model = MLP(1, [1], seed=0)
+    model.load_state_dict({"layers.0.weight": [[1.0]], "layers.0.bias": [0.0]})
+    # no declaration: 0/1 labels are read with the threshold 0.5, as for mse
+    assert evaluate(model, X, [0, 0, 1, 1], loss=squared_error).accuracy == 1.0
+    with pytest.raises(ValueError, match="output 0 is a vector of 3 but its label is 2"):
+        fit(MLP(2, [3], seed=0), [[0.0, 1.0]], [2], loss=squared_error, compiled=False, progress=False)
+
+
+def test_declarations_are_checked():
+    from microgradlab.loss_spec import LossSpec
+
+    with pytest.raises(ValueError, match="LossSpec: unknown labels 'ints'; choose one of 'real'"):
+        LossSpec("values", "any", "ints")

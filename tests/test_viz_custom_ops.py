@@ -104,7 +104,6 @@ def test_undefining_the_activation_takes_it_out_of_the_list(swish):
         ops.define(SWISH, swish.forward, swish.partials, symbol=swish.symbol, activation=True)  # for the teardown
 
 
-@pytest.mark.skip(reason="needs branch h-nn (MLP accepts user activations); lead: remove this mark after the merge")
 def test_an_mlp_with_a_user_activation_collapses_by_layer(swish):
     model = MLP(2, [3, 1], activation=SWISH, seed=0)
     loss = (model([1.0, -2.0]) - 0.5) ** 2

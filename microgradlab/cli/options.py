@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional
 
-from .. import ops
 from ..checks import check_float, check_int
 from ..datasets.scaling import SCALINGS
 from ..modelfile import MAX_PARAMETERS
-from ..nn import INITS
+from ..nn import INITS, activations
 from .data import DATASETS
 
-__all__ = ["DEFAULT_ACTIVATION", "activation_choices", "layer_sizes", "positive", "batch_size", "column_names",
+__all__ = ["DEFAULT_ACTIVATION", "layer_sizes", "positive", "batch_size", "column_names",
            "add_limit_argument", "add_training_arguments", "apply_recipe"]
 
 #: The activation of the hidden layers when --activation is not given.
 DEFAULT_ACTIVATION = "relu"
 
-
-def activation_choices() -> Tuple[str, ...]:
-    """Every activation of the op table (a plugin's too), in table order, then ``linear`` (no activation).
-
-    >>> activation_choices()
-    ('tanh', 'sigmoid', 'relu', 'linear')
-    """
-    return ops.activations() + ("linear",)
 
 
 def layer_sizes(text: str) -> List[int]:
@@ -89,7 +80,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
                              "deviation 1) or minmax (into [0, 1]); stored in the saved model")
     parser.add_argument("--hidden", type=layer_sizes, default="16,16", metavar="WIDTHS",
                         help="hidden layer widths, e.g. 32 or 16,16 (default 16,16; '' for none)")
-    parser.add_argument("--activation", choices=activation_choices(), default=DEFAULT_ACTIVATION,
+    parser.add_argument("--activation", choices=activations(), default=DEFAULT_ACTIVATION,
                         help="hidden activation: an op of the op table (including plugins' ops) or linear "
                              f"(default {DEFAULT_ACTIVATION})")
     parser.add_argument("--init", choices=INITS, help="weight initialisation (default he for relu, else xavier)")

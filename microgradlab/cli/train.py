@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional
 
 from ..datasets import train_test_split
 from ..datasets.scaling import Scaling
+from ..losses import LOSSES, spec_of
 from ..nn import MLP, default_init
 from ..optim import SGD, Adam, Optimizer
 from ..plots import PLOT_SUFFIXES
@@ -81,13 +82,14 @@ def _check_network_size(sizes: List[int], limit: int) -> None:
                            f"parameters; the limit is {limit:,} (--max-parameters)")
 
 
-#: Losses on one output (a logit or score) for two classes; the others take one output per class.
-_ONE_OUTPUT_LOSSES = ("bce", "hinge")
+def _one_output(loss: str) -> bool:
+    """Whether the loss takes one output (a logit or score) for two classes, as its declaration says."""
+    return spec_of(LOSSES[loss]).n_outputs == "one"
 
 
 def _loss(requested: Optional[str], n_classes: int) -> str:
     loss = requested or ("bce" if n_classes == 2 else "cross_entropy")
-    if loss in _ONE_OUTPUT_LOSSES and n_classes != 2:
+    if _one_output(loss) and n_classes != 2:
         raise CommandError(f"--loss {loss} is for two classes (labels 0 and 1) but the data has {n_classes}; "
                            f"use --loss cross_entropy")
     return loss
@@ -111,7 +113,7 @@ def train_model(args: argparse.Namespace) -> TrainingRun:
     data = training_data(args)
     n_classes = len(data.classes)
     loss = _loss(args.loss, n_classes)
-    sizes = [len(data.X[0])] + args.hidden + [1 if loss in _ONE_OUTPUT_LOSSES else n_classes]
+    sizes = [len(data.X[0])] + args.hidden + [1 if _one_output(loss) else n_classes]
     _check_network_size(sizes, args.max_parameters)
     X_train, X_test, y_train, y_test = train_test_split(data.X, data.y, test_size=TEST_FRACTION,
                                                         random_state=args.seed, stratify=data.y)
