@@ -44,7 +44,6 @@ __all__ = [
 Number = Union[int, float]
 _mode = modes.mode
 _new = object.__new__
-_real = as_float  # the old private name, still imported by gradcheck.py: drop once it imports as_float
 TracingError.__module__ = __name__  # its public home (as NumPy's set_module): the docs describe it once, here
 
 
