@@ -116,8 +116,35 @@ def training_dynamics(out: Path) -> Path:
     return path
 
 
+def architecture(out: Path) -> Path:
+    """The package's layers, from the table in docs/architecture.md: each layer imports only those below it."""
+    import re
+
+    from microgradlab.digraph import Digraph
+
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8").split("<!-- layers -->", 1)[1]
+    rows = [row.split("|")[1:3] for row in page.splitlines() if re.match(r"\| \d ", row)]
+    graph = Digraph("architecture", format="svg", graph_attr={"rankdir": "TB", "nodesep": "0.3"},
+                    node_attr={"shape": "box", "style": "rounded,filled", "fillcolor": "#f4f4f8", "margin": "0.4,0.1",
+                               "fontname": "Helvetica", "fontsize": "11"})
+    for layer, modules in reversed(rows):
+        tops = [name.split(".")[0] for name in re.findall(r"`([\w.]+)`", modules)]
+        shown = [top + "/" if (ROOT / "microgradlab" / top).is_dir() else top
+                 for top in dict.fromkeys(tops)]  # a package once, as a folder: testing/
+        lines = ["   ".join(shown[i:i + 4]) for i in range(0, len(shown), 4)]
+        graph.node(layer.split()[0], label=f"{layer.strip()}\n" + "\n".join(lines))
+    numbers = [layer.split()[0] for layer, _ in reversed(rows)]
+    for upper, lower in zip(numbers, numbers[1:]):
+        graph.edge(upper, lower, label=" imports", fontsize="10", fontname="Helvetica")
+    graph.program = GRAPH_RENDERER
+    path = out / "architecture.svg"
+    path.write_bytes(graph.pipe())
+    return path
+
+
 #: Every figure, in the order they are made.
 FIGURES: List[Figure] = [graph_neuron, graph_expression, graph_mlp_layers, animation_neuron, training_dynamics,
+                         architecture,
                          *TUTORIAL_FIGURES]
 
 

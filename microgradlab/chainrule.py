@@ -29,7 +29,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
-from .engine import Value, local_derivatives as engine_local_derivatives, walk
+from .chain import local_derivatives as engine_local_derivatives
+from .engine import Value, walk
 from .graph import topological_order
 from .ops import SCALAR_MATH
 
@@ -137,7 +138,7 @@ class Explanation(Sequence[Step]):
 def local_derivatives(node: Value) -> List[Tuple[Value, float, str]]:
     """``(input, d node / d input, formula)`` for each Value input of an op node, in backward's order.
 
-    The numbers are the engine's (:func:`microgradlab.engine.local_derivatives`);
+    The numbers are the engine's (:func:`microgradlab.chain.local_derivatives`);
     the formulas come from the op table entry.
     """
     if node.op is None:

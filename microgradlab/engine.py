@@ -2,15 +2,19 @@
 
 How to read it (the path of ``y = x*w + b; y.backward()``):
 
-1. ``x * w`` calls ``Value.__mul__``, made by :func:`_binary_method` from the op
+1. ``x * w`` calls ``Value.__mul__``, made by :func:`binary_method` from the op
    table's ``mul`` entry (:mod:`microgradlab.ops`): it computes the forward rule
    ``x.data * w.data`` and returns a new node that remembers its inputs.
-2. ``y.backward()`` orders the nodes so that each comes before its inputs
-   (:func:`microgradlab.graph.topological_order`), seeds ``y.grad = 1`` and then,
-   node by node, applies the chain rule: every input's ``grad`` gains
-   ``node.grad * d node / d input``.  :func:`local_derivatives` states that
-   step plainly (it is what ``Value._backward()`` does, as in micrograd);
-   ``nodes.py`` does the same arithmetic faster -- the one speed seam.
+2. ``y.backward()`` (:func:`run_backward`) orders the nodes so that each comes
+   before its inputs (:func:`microgradlab.graph.topological_order`), seeds
+   ``y.grad = 1`` and then, node by node, applies the chain rule: every input's
+   ``grad`` gains ``node.grad * d node / d input``.  ``chain.py`` states that
+   step plainly (:func:`~microgradlab.chain.local_derivatives`; it is what
+   ``Value._backward()`` does, as in micrograd); ``nodes.py`` does the same
+   arithmetic faster -- the one speed seam.
+
+What a Value shows of itself (label, ``repr``, ``inputs``, comparisons,
+micrograd's ``_prev`` and ``_op``) is in ``valuebase.py``; pickling in ``pickling.py``.
 
 The rules every mode follows (``docs/backward-semantics.md``): an exact zero,
 upstream or local, wins over inf and NaN (``zmul``); NaN in gives NaN out;
@@ -20,42 +24,30 @@ derivatives that overflow are ±inf; a backward that raises changes no gradient.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from . import modes, ops
-from .graph import BOTH, CHECKED, MANY, MIXED, ONE_A, ONE_B, leaves, topological_order, walk
-from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad, tracing  # noqa: F401 (re-exported)
+from .chain import chain_rule, check_grads, check_rule, local_derivatives, propagate, resume
+from .graph import BOTH, MIXED, ONE_A, ONE_B, leaves, topological_order, walk
+from .modes import TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, tracing  # noqa: F401 (re-exported)
 from .nodes import node_classes
-from .ops import SCALAR_MATH, Primitive
+from .ops import SCALAR_MATH, Primitive, args_text, fail
+from .pickling import reduce_value
+from .valuebase import Operand, ValueBase, as_float
 
 __all__ = [
     "Value", "Parameter", "Number", "TracingError", "local_derivatives", "walk", "zero_grad",
-    "apply", "vsum", "dot", "logsumexp",
+    "apply", "vsum", "dot", "logsumexp", "as_float", "VALUE_MATH",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
 ]
 
 Number = Union[int, float]
-Operand = Union["Value", int, float]
 _mode = modes.mode
 _new = object.__new__
+TracingError.__module__ = __name__  # its public home (as NumPy's set_module): the docs describe it once, here
 
 
-def _real(x: Any, where: str) -> float:
-    """``x`` as a float, or a ``TypeError`` that names ``where`` and ``x``."""
-    if type(x) is float:
-        return x
-    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        try:
-            return float(x)
-        except OverflowError:
-            raise OverflowError(f"{where}: {x!r} is too large for a float") from None
-    if isinstance(x, Value):
-        raise TypeError(f"{where}: expected a real number, got a Value ({x!r}); use its .data, .item() or .detach()")
-    raise TypeError(f"{where}: expected a real number, got {x!r} of type {type(x).__name__}")
-
-
-class Value:
+class Value(ValueBase):
     """A scalar that records the operations applied to it, for reverse-mode autodiff.
 
     >>> a = Value(2.0, label="a")
@@ -87,105 +79,10 @@ class Value:
         return _new(cls)
 
     def __init__(self, data: Number, _children: Iterable["Value"] = (), _op: str = "", label: str = "") -> None:
-        self.data = data if type(data) is float else _real(data, "Value")
+        self.data = data if type(data) is float else as_float(data, "Value")
         self.grad = 0.0
         if label:
             self.label = label
-
-    @property
-    def label(self) -> str:
-        """A name for drawings and messages (op results start unnamed)."""
-        try:
-            return self._label
-        except AttributeError:
-            return ""
-
-    @label.setter
-    def label(self, label: str) -> None:
-        if not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {label!r}")
-        self._label = label
-
-    # --- inspection ----------------------------------------------------------
-
-    def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
-
-    def item(self) -> float:
-        """The number this Value holds (PyTorch's name for ``.data``)."""
-        return self.data
-
-    def __float__(self) -> float:
-        raise TypeError(
-            f"float() of a Value ({self!r}) would drop its gradient: math.exp(v) and friends "
-            "call it. Use microgradlab's functions (v.exp(), microgradlab.exp(v)) to stay "
-            "differentiable, or v.data / v.item() to read the number on purpose")
-
-    # Comparisons and truth look at data, as for floats and PyTorch scalars.  A
-    # traced function must not branch on data, so they raise while tracing.
-    def __bool__(self) -> bool:
-        _no_branching_while_tracing(self, "bool()")
-        return self.data != 0.0
-
-    def __lt__(self, other: Operand) -> bool:
-        _no_branching_while_tracing(self, "<")
-        return self.data < _data_of(other, "<")
-
-    def __le__(self, other: Operand) -> bool:
-        _no_branching_while_tracing(self, "<=")
-        return self.data <= _data_of(other, "<=")
-
-    def __gt__(self, other: Operand) -> bool:
-        _no_branching_while_tracing(self, ">")
-        return self.data > _data_of(other, ">")
-
-    def __ge__(self, other: Operand) -> bool:
-        _no_branching_while_tracing(self, ">=")
-        return self.data >= _data_of(other, ">=")
-
-    @property
-    def op(self) -> Optional[Primitive]:
-        """The primitive that produced this node, or ``None`` for a leaf."""
-        return self._prim
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._kind == 0
-
-    @property
-    def inputs(self) -> Tuple[Union["Value", float], ...]:
-        """This node's operands in order (Values and float constants); ``()`` for a leaf."""
-        prim = self._prim
-        if prim is None:
-            return ()
-        if prim.arity == 1:
-            return (self._a,)
-        if prim.arity == 2:
-            return (self._a, self._b)
-        if not prim.pairs:
-            return self._a
-        # Weights then inputs; a bias is the weight of a constant input 1.
-        return self._a + self._b + ((1.0,) if len(self._a) > len(self._b) else ())
-
-    # micrograd's and the lecture's names for the same things.
-    @property
-    def _prev(self) -> Set["Value"]:
-        """The set of this node's Value inputs (micrograd's name)."""
-        return {v for v in self.inputs if isinstance(v, Value)}
-
-    @property
-    def _op(self) -> str:
-        """The op as micrograd and the lecture print it: ``"+"``, ``"*"``, ``"tanh"``, ``"**2"``, ``"ReLU"``."""
-        prim = self._prim
-        if prim is None:
-            return ""
-        text = prim.op_string
-        if "{" in text:  # pow: the exponent, when it is a number, as micrograd writes it
-            exponent = self._b
-            exponent = "" if isinstance(exponent, Value) else (int(exponent) if exponent.is_integer() else exponent)
-            text = text.format(self._a, exponent)
-        return text
 
     def _backward(self) -> None:
         """This node's chain-rule step, as micrograd's: each input's ``grad`` += ``self.grad`` × local derivative.
@@ -196,10 +93,10 @@ class Value:
         """
         g = self.grad
         if self._kind and g is not None and g != 0.0:
-            _propagate(self, g, SCALAR_MATH)
+            propagate(self, g, SCALAR_MATH)
 
     # --- arithmetic: every operator and method is an op-table primitive -------------
-    # (each made once per primitive by _unary_method / _binary_method, below)
+    # (each made once per primitive by unary_method / binary_method, below)
 
     def __pos__(self) -> "Value":
         return self
@@ -234,13 +131,7 @@ class Value:
         return Value(self.data, label=self.label)
 
     def __reduce__(self) -> Tuple[Any, ...]:
-        # Pickling and deepcopy: a leaf by its class, a node by its op's name and kind.
-        state = (self.data, self.grad, self.label, getattr(self, "__dict__", None) or None)
-        if not self._kind:
-            return (_rebuild_leaf, (type(self),) + state)
-        if self._prim is None:
-            raise TypeError("a hand-written node (Value(data, _children, _op)) cannot be pickled")
-        return (_rebuild_node, (self._prim.name, self._kind % CHECKED, self._a, getattr(self, "_b", None)) + state)
+        return reduce_value(self, Value)  # pickling and deepcopy (pickling.py)
 
     # The fast backward rules of a node; each node class binds its own (nodes.py).
     def _vjp(self, g: float) -> None:  # pragma: no cover - leaves never run it
@@ -261,7 +152,7 @@ def run_backward(root: Value, gradient: Any = 1.0, create_graph: bool = False, k
     order = topological_order(root, checked)
     try:
         for node in checked:  # rules that may raise run first, before any gradient changes
-            _check_rule(node)
+            check_rule(node)
         saved = [(v, v.grad) for v in leaves(root)] if _mode() & modes.ANOMALY else None
     except BaseException:
         _reset(order)
@@ -274,9 +165,9 @@ def run_backward(root: Value, gradient: Any = 1.0, create_graph: bool = False, k
                 if g == 0.0:  # a Value is never == 0.0
                     node.grad = 0.0
                     continue
-                _propagate(node, g, m)
+                propagate(node, g, m)
                 if saved is not None:
-                    _check_grads(node)
+                    check_grads(node)
         else:
             for node in order:  # each node after every node that uses it
                 g = node.grad
@@ -287,9 +178,9 @@ def run_backward(root: Value, gradient: Any = 1.0, create_graph: bool = False, k
                     if g - g == 0.0:  # g is finite: the fast rule (nodes.py)
                         node._vjp(g)
                     else:  # an infinite or NaN g: an exact zero derivative must still win
-                        _chain_rule(node, g, m)
+                        chain_rule(node, g, m)
                 except TypeError:
-                    _resume(node, g, m)
+                    resume(node, g, m)
     except BaseException:
         if saved is not None:
             for v, g in saved:
@@ -356,165 +247,21 @@ for _cls in (_Leaf, _HandWritten):
     _cls.__name__ = "Value"  # what messages and type(v).__name__ show
 
 
-def _rebuild_leaf(cls: type, data: float, grad: Any, label: str, extra: Optional[dict]) -> Value:
-    leaf = _new(cls)
-    leaf.data, leaf.grad = data, grad
-    if label:
-        leaf.label = label
-    if extra:
-        leaf.__dict__.update(extra)
-    return leaf
-
-
-def _rebuild_node(name: str, kind: int, a: Any, b: Any, data: float, grad: Any, label: str, extra: Any) -> Value:
-    node = _new(_classes(ops.get(name))[kind])
-    node.data, node.grad, node._a, node._b = data, grad, a, b
-    if label:
-        node.label = label
-    return node
-
-
 def _classes(prim: Primitive) -> Tuple[Any, ...]:
     return node_classes(prim, Value)
-
-
-class TracingError(TypeError):
-    """A traced function tried to branch on the data of a Value."""
-
-
-def _no_branching_while_tracing(v: Value, what: str) -> None:
-    if _mode() & modes.TRACING:
-        raise TracingError(
-            f"{what} on a traced Value ({v!r}): a compiled function cannot branch on data; "
-            "write the choice with ops instead (e.g. relu, or x * mask with mask an input)"
-        )
-
-
-def _data_of(x: Operand, where: str) -> float:
-    return x.data if isinstance(x, Value) else _real(x, where)
-
-
-# --- the chain rule, stated plainly ---------------------------------------------
-
-
-def local_derivatives(node: Value, m: Any = SCALAR_MATH) -> List[Tuple[Value, Any]]:
-    """``(input, d node / d input)`` for each Value input of ``node``, in the order backward adds them.
-
-    The reference for the fast rules of ``nodes.py``.  With the default ``m``
-    the derivatives are floats; with the Value namespace they are Values.
-
-    >>> x, w = Value(2.0), Value(-3.0)
-    >>> [(v.data, d) for v, d in local_derivatives(x * w)]
-    [(2.0, -3.0), (-3.0, 2.0)]
-    """
-    prim = node._prim
-    plain = m is SCALAR_MATH
-
-    def arg(v: Any) -> Any:
-        return v.data if plain and isinstance(v, Value) else v
-
-    out = node.data if plain else node
-    partials = prim.partials
-    if prim.pairs:  # w_0, x_0, w_1, x_1, ..., then the bias (the weight of a constant input 1)
-        dw, dx = partials
-        pairs = []
-        for w, x in zip(node._a, node._b):
-            if isinstance(w, Value):
-                pairs.append((w, dw(m, arg(w), arg(x), out)))
-            if isinstance(x, Value):
-                pairs.append((x, dx(m, arg(w), arg(x), out)))
-        if len(node._a) > len(node._b) and isinstance(node._a[-1], Value):
-            pairs.append((node._a[-1], dw(m, arg(node._a[-1]), 1.0, out)))
-        return pairs
-    if prim.arity == 0:
-        return [(v, partials[0](m, arg(v), out)) for v in node._a if isinstance(v, Value)]
-    args = [arg(v) for v in node.inputs]
-    return [(v, partials[i](m, *args, out)) for i, v in enumerate(node.inputs) if isinstance(v, Value)]
-
-
-def _chain_rule(node: Value, g: Any, m: Any) -> None:
-    """One node's chain-rule step: each input's grad += zmul(g, local derivative)."""
-    if node._prim is None:  # a hand-written node
-        node._vjp(g) if m is SCALAR_MATH else node._vjp_graph(g, m)
-        return
-    for v, d in local_derivatives(node, m):
-        contribution = m.zmul(g, d)
-        v.grad = contribution if v.grad is None else v.grad + contribution
-
-
-def _propagate(node: Value, g: Any, m: Any) -> None:
-    """What backward does at one node: the fast rule for a finite ``g``, the plain one otherwise."""
-    try:
-        if m is not SCALAR_MATH:
-            node._vjp_graph(g, m)
-        elif g - g == 0.0:
-            node._vjp(g)
-        else:
-            _chain_rule(node, g, m)
-    except TypeError:
-        _resume(node, g, m)
-
-
-def _resume(node: Value, g: Any, m: Any) -> None:
-    """Finish a fast rule that stopped at an input whose grad is ``None`` ("none yet").
-
-    The fast rules add into inputs in the order of :func:`local_derivatives`,
-    so the inputs before the first ``None`` are done and the rest are not.
-    """
-    if node._prim is None:
-        raise
-    pairs = local_derivatives(node, m)
-    for k, (v, _) in enumerate(pairs):
-        if v.grad is None:
-            break
-    else:
-        bad = next((v for v, _ in pairs if not isinstance(v.grad, (float, int, Value))), None)
-        raise TypeError(f"backward: the .grad of {bad!r} is {getattr(bad, 'grad', None)!r}, not a number") from None
-    plain = m is SCALAR_MATH and g - g == 0.0
-    for v, d in pairs[k:]:
-        contribution = g * d if plain else m.zmul(g, d)
-        v.grad = contribution if v.grad is None else v.grad + contribution
-
-
-def _check_rule(node: Value) -> None:
-    """Evaluate a node's partials that may raise, so that backward fails before changing anything."""
-    try:
-        local_derivatives(node)
-    except (ArithmeticError, ValueError) as exc:
-        raise type(exc)(f"backward through {_describe(node)}: {exc}") from exc
 
 
 def _seed(gradient: Any, create_graph: bool) -> Any:
     """The starting gradient: a float, or with ``create_graph`` a Value, so that every grad is one."""
     if isinstance(gradient, Value):
         return gradient if create_graph else gradient.data
-    seed = _real(gradient, "backward: gradient")
+    seed = as_float(gradient, "backward: gradient")
     return Value(seed) if create_graph else seed
 
 
 def _reset(order: Sequence[Value]) -> None:
     for node in order:
         node.grad = 0.0
-
-
-def _check_grads(node: Value) -> None:
-    for v in node.inputs:
-        if isinstance(v, Value):
-            g = v.grad.data if isinstance(v.grad, Value) else v.grad
-            if g is not None and not math.isfinite(g):
-                raise FloatingPointError(
-                    f"detect_anomaly: backward through {_describe(node)} produced gradient {g} for input {v!r}"
-                )
-
-
-def _describe(node: Value) -> str:
-    return f"{node._prim.name}({_args_text([v.data if isinstance(v, Value) else v for v in node.inputs])})"
-
-
-def _args_text(args: Sequence[Any]) -> str:
-    """The first few arguments of an op, for a message (n-ary ops may have thousands)."""
-    text = ", ".join(repr(a) for a in args[:8])
-    return text + ", ..." if len(args) > 8 else text
 
 
 def zero_grad(values: Iterable[Value]) -> None:
@@ -529,16 +276,11 @@ def zero_grad(values: Iterable[Value]) -> None:
 # computes the scalar rule and fills in a node of the right class (nodes.py).
 
 
-def fail(prim: Primitive, args: Sequence[float], exc: Exception) -> Exception:
-    """``exc`` again, its message starting with the op and its arguments."""
-    return type(exc)(f"{prim.name}({_args_text(args)}): {exc}")
-
-
 def finish(node: Value, prim: Primitive, args: Sequence[Any]) -> Value:
     """The slow path of every op: ``no_grad`` and ``detect_anomaly``."""
     mode = _mode()
     if mode & modes.ANOMALY and not math.isfinite(node.data):
-        raise FloatingPointError(f"detect_anomaly: {prim.name}({_args_text(args)}) produced {node.data}")
+        raise FloatingPointError(f"detect_anomaly: {prim.name}({args_text(args)}) produced {node.data}")
     if mode & modes.NO_GRAD:
         return Value(node.data)
     return node
@@ -580,7 +322,7 @@ def binary_method(prim: Primitive, reflected: bool = False,
         elif isinstance(other, Value):
             od, kind = other.data, BOTH
         else:
-            other = od = _real(other, prim.name)
+            other = od = as_float(other, prim.name)
             kind = const_kind
         x = self.data
         try:

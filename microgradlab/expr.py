@@ -4,8 +4,12 @@ The text is parsed with Python's :mod:`ast` and only a whitelist is accepted:
 names (variables), numbers, ``+ - * / **``, unary ``-``/``+``, parentheses and
 calls, by name, of the op table's functions with one or two inputs (``tanh``,
 ``exp``, ``log``, ``relu``, ``sigmoid``, ``leaky_relu(x, 0.1)`` ..., and any op
-added with :func:`microgradlab.ops.define`).  Anything else -- attribute
-access, subscripts, keyword arguments, comparisons, strings, lambdas -- is an
+added with :func:`microgradlab.ops.define`).  N-ary ops take their argument
+groups in brackets, as their templates print them: ``vsum([x, y, z])``,
+``logsumexp([a, b])``, ``dot([w1, w2], [x1, x2], b)`` (a bias last, as in
+:func:`microgradlab.dot`), and an op defined with ``arity=0`` by its name,
+``mysum([x, y])``.  Anything else -- attribute access, subscripts, lists
+outside such a call, keyword arguments, comparisons, strings, lambdas -- is an
 :class:`ExpressionError` naming it.  Nothing is ever passed to ``eval``.
 
 >>> e = parse("tanh(w*x + b)")
@@ -34,6 +38,7 @@ from typing import Dict, List, Mapping, Tuple, Union
 
 from . import ops
 from .engine import Value, apply
+from .notation import call_example, call_name, nary_functions
 
 __all__ = ["ExpressionError", "Expression", "parse", "parse_bindings", "MAX_LENGTH", "MAX_DEPTH"]
 
@@ -97,10 +102,12 @@ def _reject(node: ast.AST, part: ast.AST, text: str = "") -> ExpressionError:
     return ExpressionError(f"{what} {verb} not allowed{_where(at)}: {instead}")
 
 
-def _not_callable_here(name: str, node: ast.AST) -> ExpressionError:
-    """``sum``, ``dot``, ...: op-table functions of lists, which expressions cannot write."""
-    return ExpressionError(f"{name}() takes a list of values, which expressions cannot write{_where(node)}; "
-                           f"write the terms out, e.g. x + y + z")
+def _written_otherwise(prim: ops.Primitive, node: ast.AST) -> ExpressionError:
+    """``sum``: an n-ary op whose template writes it under another name (``vsum``), or not as a call."""
+    name = call_name(prim)
+    instead = f", or {call_example(name, prim)}" if name is not None else ""
+    return ExpressionError(f"{prim.name}() takes a list of values, which expressions cannot write{_where(node)}; "
+                           f"write the terms out, e.g. x + y + z{instead}")
 
 
 def _function(node: ast.Call) -> ops.Primitive:
@@ -109,10 +116,16 @@ def _function(node: ast.Call) -> ops.Primitive:
         raise ExpressionError(f"only functions called by name are allowed{_where(node)}, e.g. tanh(x)")
     name = node.func.id
     prim = ops.PRIMITIVES.get(name)
-    if prim is not None and prim.arity not in (1, 2):
-        raise _not_callable_here(name, node)
+    if prim is None or prim.arity == 0:
+        nary = nary_functions().get(name)
+        if nary is not None:
+            _check_groups(name, nary, node)
+            return nary
+    if prim is not None and prim.arity == 0:
+        raise _written_otherwise(prim, node)
     if prim is None:
-        known = ", ".join(sorted(n for n, p in ops.PRIMITIVES.items() if p.arity in (1, 2)))
+        known = ", ".join(sorted([n for n, p in ops.PRIMITIVES.items() if p.arity in (1, 2)]
+                                 + list(nary_functions())))
         raise ExpressionError(f"unknown function {name!r}{_where(node)}; known functions: {known}")
     if node.keywords:
         raise ExpressionError(f"{name}() takes no keyword arguments{_where(node)}")
@@ -120,6 +133,29 @@ def _function(node: ast.Call) -> ops.Primitive:
         raise ExpressionError(f"{name}() takes {prim.arity} argument{'s' * (prim.arity > 1)}, "
                               f"got {len(node.args)}{_where(node)}")
     return prim
+
+
+def _check_groups(name: str, prim: ops.Primitive, node: ast.Call) -> None:
+    """An n-ary call: one bracketed list per argument group, and for pairs an optional bias."""
+    groups = len(prim.partials)
+    lists = node.args[:groups]
+    shape_ok = (not node.keywords and len(lists) == groups and all(isinstance(a, ast.List) for a in lists)
+                and not any(isinstance(a, ast.List) for a in node.args[groups:])
+                and len(node.args) <= groups + prim.pairs)
+    if not shape_ok:
+        what = "two lists in brackets and an optional bias" if prim.pairs else "one list in brackets"
+        raise ExpressionError(f"{name}() takes {what}{_where(node)}, e.g. {call_example(name, prim)}")
+    if prim.pairs and len(lists[0].elts) != len(lists[1].elts):
+        raise ExpressionError(f"{name}() pairs each weight with an input{_where(node)}, got "
+                              f"{len(lists[0].elts)} weight(s) and {len(lists[1].elts)} input(s)")
+
+
+def _arguments(node: ast.Call, prim: ops.Primitive) -> List[ast.AST]:
+    """The expressions a call's arguments are made of: each list item of an n-ary call, then its bias."""
+    if prim.arity:
+        return list(node.args)
+    groups = len(prim.partials)
+    return [item for arg in node.args[:groups] for item in arg.elts] + list(node.args[groups:])
 
 
 def _validate(tree: ast.Expression, text: str) -> Tuple[str, ...]:
@@ -134,12 +170,7 @@ def _validate(tree: ast.Expression, text: str) -> Tuple[str, ...]:
         if depth > MAX_DEPTH:
             raise ExpressionError(f"expression nested more than {MAX_DEPTH} deep")
         if isinstance(node, ast.Name):
-            prim = ops.PRIMITIVES.get(node.id)
-            if prim is not None and prim.arity not in (1, 2):
-                raise _not_callable_here(node.id, node)
-            if prim is not None:
-                example = f"{node.id}(x)" if prim.arity == 1 else f"{node.id}(x, 0.1)"
-                raise ExpressionError(f"{node.id!r} is a function{_where(node)}; call it, e.g. {example}")
+            _check_variable(node)
             names[node.id] = None
             continue
         if isinstance(node, ast.Constant):
@@ -152,12 +183,25 @@ def _validate(tree: ast.Expression, text: str) -> Tuple[str, ...]:
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             children = [node.operand]
         elif isinstance(node, ast.Call):
-            _function(node)
-            children = list(node.args)
+            children = _arguments(node, _function(node))
         else:
             raise _reject(node, node.op if isinstance(node, (ast.BinOp, ast.UnaryOp)) else node, text)
         stack.extend((child, depth + 1) for child in reversed(children))  # left first: source order
     return tuple(names)
+
+
+def _check_variable(node: ast.Name) -> None:
+    """A variable must not be named like a function of the table."""
+    prim, nary = ops.PRIMITIVES.get(node.id), nary_functions().get(node.id)
+    if prim is not None and prim.arity in (1, 2):
+        example = f"{node.id}(x)" if prim.arity == 1 else f"{node.id}(x, 0.1)"
+    elif nary is not None:
+        example = call_example(node.id, nary)
+    elif prim is not None:
+        raise _written_otherwise(prim, node)
+    else:
+        return
+    raise ExpressionError(f"{node.id!r} is a function{_where(node)}; call it, e.g. {example}")
 
 
 Operand = Union[Value, float]
@@ -208,7 +252,12 @@ class Expression:
             return _apply(ops.get(_BINARY[type(node.op)]), self._build(node.left, leaves),
                           self._build(node.right, leaves))
         assert isinstance(node, ast.Call)
-        return _apply(_function(node), *(self._build(a, leaves) for a in node.args))
+        prim = _function(node)
+        if prim.arity:
+            return _apply(prim, *(self._build(a, leaves) for a in node.args))
+        groups = [[self._build(item, leaves) for item in arg.elts] for arg in node.args[:len(prim.partials)]]
+        bias = [self._build(a, leaves) for a in node.args[len(prim.partials):]]
+        return _apply(prim, *groups, *bias)
 
 
 def _leaf(name: str, value: Union[float, Value]) -> Value:
@@ -230,10 +279,11 @@ def _to_float(value: Union[int, float], node: ast.AST) -> float:
     return x
 
 
-def _apply(prim: ops.Primitive, *args: Operand) -> Operand:
+def _apply(prim: ops.Primitive, *args: Union[Operand, List[Operand]]) -> Operand:
     """Apply ``prim``; on numbers alone the result stays a number (no graph node)."""
     out = apply(prim, *args)
-    return out if any(isinstance(a, Value) for a in args) else out.data
+    operands = (v for a in args for v in (a if isinstance(a, list) else [a]))
+    return out if any(isinstance(v, Value) for v in operands) else out.data
 
 
 def _check_parentheses(text: str) -> None:

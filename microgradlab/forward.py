@@ -1,7 +1,7 @@
 """Forward mode and second order: :func:`jvp`, :func:`jacobian`, :func:`hvp`, :func:`hessian`.
 
-Forward mode carries a tangent beside every value: a :class:`Dual` number
-``(primal, tangent)``.  Each operation applies its op-table entry to the
+Forward mode carries a tangent beside every value: a :class:`~microgradlab.dual.Dual` number
+``(primal, tangent)`` (``dual.py``).  Each operation applies its op-table entry to the
 primals and the entry's partials to the tangents,
 ``tangent(out) = Σ_i d out / d input_i · tangent(input_i)``, in the same pass:
 no graph is recorded.  ``jvp(f, primals, tangents)`` is JAX's function of that
@@ -31,7 +31,8 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
 
 from . import ops
-from .engine import VALUE_MATH, Value, apply, fail, walk
+from .dual import Dual, apply_dual, is_exact_zero
+from .engine import Value, walk
 from .functional import grad, value_and_grad
 from .graph import topological_order
 from .ops import SCALAR_MATH, Primitive
@@ -39,126 +40,7 @@ from .ops import SCALAR_MATH, Primitive
 __all__ = ["Dual", "jvp", "jacobian", "hvp", "hessian", "local_partials"]
 
 Number = Union[int, float]
-
-
-def _zero(x: Any) -> bool:
-    """An exact zero number (a Value is never treated as zero: its graph must stay)."""
-    return x.__class__ in (float, int) and x == 0
-
-
 _times = SCALAR_MATH.zmul  # backward's product: an exact zero on either side wins over inf and NaN
-
-
-class Dual:
-    """A number with a tangent: ``primal + tangent·ε`` with ``ε² = 0``.
-
-    Primal and tangent are floats, or Values when forward mode runs inside
-    ``grad`` (then the tangent is differentiable).  It has Value's operators
-    and methods (``tanh``, ``exp``, ``relu``, ...), each from the op table.
-
-    >>> d = Dual(2.0, 1.0) ** 3
-    >>> d.primal, d.tangent
-    (8.0, 12.0)
-    """
-
-    __slots__ = ("primal", "tangent")
-
-    def __init__(self, primal: Any, tangent: Any = 0.0) -> None:
-        self.primal = primal
-        self.tangent = tangent
-
-    def __repr__(self) -> str:
-        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
-
-    def __float__(self) -> float:
-        raise TypeError(f"float() of {self!r} would drop its tangent; use .primal")
-
-    # Comparisons look at the primal, as Value's look at data.
-    def __lt__(self, other: Any) -> bool:
-        return self.primal < _primal(other)
-
-    def __le__(self, other: Any) -> bool:
-        return self.primal <= _primal(other)
-
-    def __gt__(self, other: Any) -> bool:
-        return self.primal > _primal(other)
-
-    def __ge__(self, other: Any) -> bool:
-        return self.primal >= _primal(other)
-
-    def __pos__(self) -> "Dual":
-        return self
-
-    def leaky_relu(self, negative_slope: Any = 0.01) -> "Dual":
-        return _apply(_get("leaky_relu"), self, negative_slope)
-
-    def _apply_primitive(self, prim: Primitive, *args: Any) -> "Dual":
-        """``prim(self, *args)``: how microgradlab's math functions (``microgradlab.tanh``) treat a Dual."""
-        return _apply(prim, self, *args)
-
-
-def _primal(x: Any) -> Any:
-    return x.primal if isinstance(x, Dual) else x
-
-
-def _get(name: str) -> Primitive:
-    return ops.get(name)
-
-
-def _apply(prim: Primitive, *args: Any, in_rules: bool = False) -> Dual:
-    """One forward-mode step: the primitive on the primals, its partials on the tangents.
-
-    ``in_rules``: inside a derivative rule (hvp's reverse pass), where the op's
-    IEEE rule applies (``inf`` where the forward rule would raise).
-    """
-    primals = [a.primal if isinstance(a, Dual) else a for a in args]
-    graph = any(isinstance(p, Value) for p in primals)
-    if graph:
-        out: Any = apply(prim, *primals)
-        m: Any = VALUE_MATH
-    else:
-        floats = [float(p) for p in primals]
-        try:
-            out = float((prim.in_rules if in_rules else prim.forward)(*floats))
-        except (ArithmeticError, ValueError) as exc:
-            raise fail(prim, floats, exc) from None
-        primals, m = floats, SCALAR_MATH
-    tangent: Any = 0.0
-    for i, a in enumerate(args):
-        t = a.tangent if isinstance(a, Dual) else 0.0
-        if _zero(t):  # nothing to carry: its partial is not even evaluated
-            continue
-        term = m.zmul(prim.partials[i](m, *primals, out), t)
-        tangent = term if _zero(tangent) else (tangent if _zero(term) else tangent + term)
-    return Dual(out, tangent)
-
-
-def _binary(name: str, reflected: bool = False) -> Callable[[Dual, Any], Dual]:
-    def method(self: Dual, other: Any) -> Dual:
-        if not isinstance(other, (Dual, Value, int, float)):
-            return NotImplemented
-        prim = _get(name)
-        return _apply(prim, other, self) if reflected else _apply(prim, self, other)
-
-    method.__name__ = name
-    return method
-
-
-def _unary(name: str) -> Callable[[Dual], Dual]:
-    def method(self: Dual) -> Dual:
-        return _apply(_get(name), self)
-
-    method.__name__ = name
-    return method
-
-
-for _dunder, _name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"), ("pow", "pow")):
-    setattr(Dual, f"__{_dunder}__", _binary(_name))
-    setattr(Dual, f"__r{_dunder}__", _binary(_name, reflected=True))
-for _method, _name in (("__neg__", "neg"), ("__abs__", "abs"), ("exp", "exp"), ("log", "log"), ("sqrt", "sqrt"),
-                       ("tanh", "tanh"), ("sigmoid", "sigmoid"), ("relu", "relu"), ("softplus", "softplus"),
-                       ("sin", "sin"), ("cos", "cos")):
-    setattr(Dual, _method, _unary(_name))
 
 
 def _dual_rule(prim: Primitive) -> Callable[..., Any]:
@@ -170,7 +52,7 @@ def _dual_rule(prim: Primitive) -> Callable[..., Any]:
 
     def fn(*args: Any) -> Any:
         if any(isinstance(a, Dual) for a in args):
-            return _apply(prim, *args, in_rules=True)
+            return apply_dual(prim, *args, in_rules=True)
         return prim.in_rules(*args)
 
     fn.__name__ = prim.name
@@ -388,7 +270,7 @@ def _dual_backward(root: Value, seeds: Dict[int, float]) -> Dict[int, Any]:
     order = topological_order(root, []) if not root.is_leaf else []  # backward's order (grads left at 0.0)
     for node in order:
         g = adjoint.get(id(node))
-        if g is None or (_zero(g.primal) and _zero(g.tangent)):
+        if g is None or (is_exact_zero(g.primal) and is_exact_zero(g.tangent)):
             continue
         for v, d in local_partials(node, DUAL_MATH, lambda u: rep[id(u)]):
             term = _dual_times(g, d)

@@ -19,7 +19,7 @@ import contextvars
 from typing import Any, Callable, Sequence, Tuple, Union
 
 from . import ops
-from .engine import Value, _real, apply, enable_grad, run_backward
+from .engine import Value, apply, as_float, enable_grad, run_backward
 from .graph import leaves
 
 __all__ = ["grad", "value_and_grad", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus"]
@@ -35,7 +35,7 @@ def _function(name: str) -> Callable[[Any], Any]:
             return apply(prim, x)
         if hasattr(x, "_apply_primitive"):  # a forward-mode Dual (microgradlab.forward)
             return x._apply_primitive(prim)
-        return apply(prim, _real(x, name)).data
+        return apply(prim, as_float(x, name)).data
 
     fn.__name__ = name
     fn.__doc__ = prim.doc

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from .checks import check_float
-from .engine import Value, _real
+from .engine import Value, as_float
 from .functional import grad, value_and_grad
 
 __all__ = [
@@ -139,7 +139,7 @@ class GradcheckError(AssertionError):
 def _point(xs: Sequence[Any], where: str) -> List[float]:
     if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
         raise TypeError(f"{where}: xs must be a sequence of real numbers, got {xs!r}")
-    point = [_real(x, where) for x in xs]
+    point = [as_float(x, where) for x in xs]
     for i, x in enumerate(point):
         if not math.isfinite(x):
             raise ValueError(f"{where}: input {i} is {x}; finite differences need finite inputs")
@@ -156,7 +156,7 @@ def _step(eps: Optional[float], method: str, where: str) -> float:
 def _scalar(out: Any, where: str) -> float:
     if isinstance(out, Value):
         return out.data
-    return _real(out, f"{where}: f must return a Value or a number; it")
+    return as_float(out, f"{where}: f must return a Value or a number; it")
 
 
 def _name(f: Function) -> str:
@@ -232,8 +232,8 @@ def numerical_grad(f: Function, xs: Sequence[float], eps: Optional[float] = None
 def _report(where: str, f: Function, point: Sequence[float], method: str, eps: float, atol: float,
             rtol: float, pairs: Sequence[Tuple[Index, float, float]], raise_exception: bool) -> bool:
     """Compare (index, analytic, numeric) triples; raise or return False on a mismatch."""
-    atol = _real(atol, f"{where}: atol")
-    rtol = _real(rtol, f"{where}: rtol")
+    atol = as_float(atol, f"{where}: atol")
+    rtol = as_float(rtol, f"{where}: rtol")
     if atol < 0.0 or rtol < 0.0:
         raise ValueError(f"{where}: atol and rtol must be >= 0, got atol={atol!r}, rtol={rtol!r}")
     bad = [Mismatch(i, a, n) for i, a, n in pairs

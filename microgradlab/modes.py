@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Iterator
+from typing import Any, Iterator
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "tracing", "TracingError",
+           "refuse_while_tracing"]
 
 NO_GRAD = 1
 ANOMALY = 2
@@ -71,5 +72,18 @@ def detect_anomaly() -> contextlib.AbstractContextManager:
 
 
 def tracing() -> contextlib.AbstractContextManager:
-    """While recording a tape (microgradlab.compile): branching on a Value's data raises."""
+    """While recording a tape (``microgradlab.compile``): branching on a Value's data raises :class:`TracingError`."""
     return _flag(TRACING, True)
+
+
+class TracingError(TypeError):
+    """A traced function tried to branch on the data of a Value."""
+
+
+def refuse_while_tracing(value: Any, what: str) -> None:
+    """Raise :class:`TracingError` if a tape is being recorded: ``what`` (``"<"``, ``"bool()"``) looked at data."""
+    if _MODE.get() & TRACING:
+        raise TracingError(
+            f"{what} on a traced Value ({value!r}): a compiled function cannot branch on data; "
+            "write the choice with ops instead (e.g. relu, or x * mask with mask an input)"
+        )

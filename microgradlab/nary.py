@@ -9,12 +9,13 @@ itself differentiable.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import modes, ops
-from .engine import Operand, Value, _classes, _real, binary_method, fail, finish, unary_method
+from .engine import Operand, Value, as_float, binary_method, finish, unary_method
 from .graph import MANY, MANY_AB, MANY_B, MIXED
-from .ops import Constant, Primitive
+from .nodes import node_classes
+from .ops import Constant, Primitive, fail
 
 __all__ = ["vsum", "dot", "logsumexp", "apply", "VALUE_MATH"]
 
@@ -27,7 +28,7 @@ def _items(seq: Iterable[Operand], where: str) -> Tuple[Tuple[Operand, ...], Lis
     floats), their data, and what they are: 1 all Values, 0 all floats, -1 a mix."""
     if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
         raise TypeError(f"{where}: expected an iterable of Values or numbers, got {seq!r}")
-    items = tuple(v if isinstance(v, Value) else _real(v, where) for v in seq)
+    items = tuple(v if isinstance(v, Value) else as_float(v, where) for v in seq)
     n_values = sum(isinstance(v, Value) for v in items)
     what = 1 if n_values == len(items) else (0 if n_values == 0 else -1)
     return items, [v.data if isinstance(v, Value) else v for v in items], what
@@ -51,13 +52,16 @@ def _reduce(prim: Primitive, values: Iterable[Operand], where: str = "",
         raise fail(prim, data, exc) from None
     kind = MANY
     if out.__class__ is not float:
+        forward_mode = _forward_mode_hook((items,))
+        if forward_mode is not None:
+            return forward_mode(prim, items)
         items, data, what = _items(items, where)
         try:
             out = float(forward(data))
         except (ArithmeticError, ValueError) as exc:
             raise fail(prim, data, exc) from None
         kind = MANY if what == 1 else MIXED
-    node = _new((prim.node_classes or _classes(prim))[kind])
+    node = _new((prim.node_classes or node_classes(prim, Value))[kind])
     node.data = out
     node.grad = 0.0
     node._a = items
@@ -141,6 +145,9 @@ def _pair_node(prim: Primitive, ws: Iterable[Operand], xs: Iterable[Operand], bi
     except (ArithmeticError, ValueError) as exc:
         raise fail(prim, wd + list(xd), exc) from None
     if out.__class__ is not float:  # a mix, ints, numbers of other types: check each
+        forward_mode = _forward_mode_hook((ws, xs))
+        if forward_mode is not None:
+            return forward_mode(prim, ws, xs)
         ws, wd, w_what = _items(ws, where)
         xs, xd, x_what = _items(xs, where)
         try:
@@ -148,12 +155,27 @@ def _pair_node(prim: Primitive, ws: Iterable[Operand], xs: Iterable[Operand], bi
         except (ArithmeticError, ValueError) as exc:
             raise fail(prim, wd + xd, exc) from None
         kind = _PAIR_KINDS.get((w_what, x_what), MIXED)
-    node = _new((prim.node_classes or _classes(prim))[kind])
+    node = _new((prim.node_classes or node_classes(prim, Value))[kind])
     node.data = out
     node.grad = 0.0
     node._a = ws
     node._b = xs
     return finish(node, prim, list(wd) + list(xd)) if _mode() else node
+
+
+def _forward_mode_hook(groups: Tuple[Sequence[Any], ...]) -> Optional[Callable[..., Any]]:
+    """The ``_apply_nary`` of the first operand that has one (a forward-mode ``Dual``), else ``None``.
+
+    Forward mode (``forward.py``) sits above this module; its numbers carry the
+    hook, so ``vsum``, ``dot`` and ``apply`` of an n-ary op take them too.
+    """
+    for group in groups:
+        for v in group:
+            if v.__class__ is not float:
+                hook = getattr(v, "_apply_nary", None)
+                if hook is not None:
+                    return hook
+    return None
 
 
 # (what the weights are, what the inputs are) -> node kind; see _items
@@ -198,13 +220,13 @@ def _methods(prim: Primitive, forward: Callable[..., float], cache: Dict[str, tu
 def _call(prim: Primitive, methods: tuple, args: Tuple[Any, ...]) -> Value:
     a = args[0]
     if prim.arity == 1:
-        return methods[1](a if isinstance(a, Value) else Value(_real(a, prim.name)))
+        return methods[1](a if isinstance(a, Value) else Value(as_float(a, prim.name)))
     b = args[1]
     if isinstance(a, Value):
         return methods[1](a, b)
     if isinstance(b, Value):
         return methods[2](b, a)
-    return methods[1](Value(_real(a, prim.name)), b)
+    return methods[1](Value(as_float(a, prim.name)), b)
 
 
 _APPLIERS: Dict[str, tuple] = {}  # name -> (primitive, method, reflected method), for apply()
@@ -236,7 +258,7 @@ def _lift(prim: Primitive) -> Callable[..., Any]:
             raise TypeError(f"{prim.name} takes {prim.arity} input(s), got {len(args)}")
         if masks or not any(isinstance(a, Value) for a in args):
             try:
-                return forward(*[a.data if isinstance(a, Value) else _real(a, prim.name) for a in args])
+                return forward(*[a.data if isinstance(a, Value) else as_float(a, prim.name) for a in args])
             except (ArithmeticError, ValueError) as exc:
                 raise fail(prim, args, exc) from None
         if prim.name == "zmul" and any(a.__class__ is float and a == 0.0 for a in args):

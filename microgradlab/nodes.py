@@ -1,7 +1,7 @@
 """The fast path: one Value subclass per primitive and operand layout, with its backward rule.
 
 This is the engine's one speed seam.  ``engine.py`` says *what* backward does
-(the chain rule, node by node, with :func:`engine.local_derivatives` as the
+(the chain rule, node by node, with :func:`chain.local_derivatives` as the
 reference); this module does the same arithmetic faster, by specialising:
 
 * A node's op is its *class*: :func:`node_classes` makes, once per primitive,
@@ -18,7 +18,7 @@ reference); this module does the same arithmetic faster, by specialising:
   m)`` for ``create_graph``, with ``m`` the engine's Value namespace, where
   every product is ``m.zmul``, so that first derivatives equal plain
   backward's to the bit.  Each rule writes its inputs' gradients in the order of
-``engine.local_derivatives``; the engine relies on that to resume a rule that
+``chain.local_derivatives``; the engine relies on that to resume a rule that
 met a ``grad`` of ``None``.  ``tests/test_backward.py`` checks every rule
 against the reference on random graphs.
 """

@@ -23,17 +23,15 @@ Everything else -- ``Value``'s operators, ``backward``, graph drawing, the
 Hypothesis strategies and the compiled path -- is driven from :data:`PRIMITIVES`.
 Adding an op is one :func:`define` call.
 
-N-ary primitives (``sum`` and ``dot``) are reductions of an elementwise term:
-``sum`` adds its inputs, ``dot`` adds ``w_i * x_i``; their partials are the
-term's partials (``1`` for ``sum``; for ``dot``, those of ``mul``: the other factor).
+The built-in entries live in :mod:`microgradlab.primitives`, imported at the
+end of this module so that the table is full whenever ``ops`` is imported.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 __all__ = [
     "Constant",
@@ -46,6 +44,8 @@ __all__ = [
     "undefine",
     "get",
     "activations",
+    "fail",
+    "args_text",
 ]
 
 INF = math.inf
@@ -91,6 +91,7 @@ class Factor:
 
 ONE = Constant(1.0)
 MINUS_ONE = Constant(-1.0)
+ZERO = Constant(0.0)
 
 
 @dataclass(frozen=True)
@@ -210,26 +211,47 @@ def define(
     ``activation=True`` (unary ops only) makes the op a neuron activation:
     ``MLP(2, [16, 1], activation=name)`` accepts it, and the graph drawing,
     the strategies and the command line offer it (see :func:`activations`).
+
+    ``arity`` is 1 or 2 (the default: one input per partial), or 0 for an
+    n-ary reduction of an elementwise term, of one argument group or two:
+
+    * one partial: ``forward(xs)`` takes a list of floats, the partial is
+      ``d(m, x_i, out)``; apply it with ``apply(op, xs)`` (like ``logsumexp``);
+    * two partials: ``forward(ws, xs)`` takes two lists, the partials are
+      ``dw(m, w_i, x_i, out)`` and ``dx(m, w_i, x_i, out)``; apply it with
+      ``apply(op, ws, xs)`` or ``apply(op, ws, xs, bias)`` (like ``dot``), the
+      bias being one weight more, whose ``x`` is 1.0 (``forward`` gets it as the
+      last item of ``ws``).
+
+    Either kind works in backward, ``create_graph``, :func:`microgradlab.grad`,
+    forward mode (``jvp``, ``hvp``) and :func:`microgradlab.explain`; a
+    derivative rule cannot call an n-ary op under ``hvp``.  More groups are
+    refused.
     """
     if not name.isidentifier():
         raise ValueError(f"define: op name must be an identifier, got {name!r}")
     if name in PRIMITIVES:
         raise ValueError(f"define: an op named {name!r} already exists")
+    if arity is not None and arity not in (0, 1, 2):
+        raise ValueError(f"define: {name!r}: arity must be 0 (n-ary), 1 or 2, got {arity!r}")
+    if not all(callable(d) for d in partials):
+        raise TypeError(f"define: {name!r}: every partial must be callable, got {partials!r}")
     n = len(partials) if arity is None else arity
     if n not in (1, 2) and arity != 0:
         raise ValueError(f"define: {name!r} needs one partial per input (1 or 2 inputs), got {len(partials)}")
     if arity != 0 and len(partials) != n:
         raise ValueError(f"define: {name!r} has {n} inputs but {len(partials)} partials")
     if arity == 0 and len(partials) not in (1, 2):
-        raise ValueError(f"define: the n-ary op {name!r} needs one elementwise partial d(m, x_i, out), or two "
-                         f"for pairs d(m, w_i, x_i, out), got {len(partials)}")
+        raise ValueError(f"define: the n-ary op {name!r} takes one argument group (one partial d(m, x_i, out)) "
+                         f"or two (two partials d(m, w_i, x_i, out)), got {len(partials)} partials")
     if activation and n != 1:
         raise ValueError(f"define: an activation takes one input, but {name!r} has {n}")
     formula = (formula,) if isinstance(formula, str) else tuple(formula)
     if formula and len(formula) != len(partials):
         raise ValueError(f"define: {name!r} has {len(partials)} partials but {len(formula)} formulas")
     if template is None:
-        template = f"{name}({', '.join('{%d}' % i for i in range(n))})" if n else f"{name}(...)"
+        groups = n or len(partials)  # an n-ary op shows each argument group as a list
+        template = f"{name}({', '.join(('[{%d}]' if not n else '{%d}') % i for i in range(groups))})"
     prim = Primitive(
         name=name,
         arity=n,
@@ -285,271 +307,19 @@ def activations() -> Tuple[str, ...]:
     return tuple(name for name, prim in PRIMITIVES.items() if prim.activation)
 
 
-# --- scalar forward rules that need more than one expression ------------------
-# NaN in gives NaN out: every comparison below sends NaN to the branch that returns x.
+
+def fail(prim: Primitive, args: Sequence[Any], exc: Exception) -> Exception:
+    """``exc`` again, its message starting with the op and its arguments: ``log(-1.0): log needs ...``."""
+    return type(exc)(f"{prim.name}({args_text(args)}): {exc}")
 
 
-def _div(x: float, y: float) -> float:
-    if y == 0.0:
-        raise ZeroDivisionError("division by zero")
-    return x / y
+def args_text(args: Sequence[Any]) -> str:
+    """The first few arguments of an op, for a message (n-ary ops may have thousands)."""
+    text = ", ".join(repr(a) for a in args[:8])
+    return text + ", ..." if len(args) > 8 else text
 
-
-def _pow(x: float, y: float) -> float:
-    if x == 0.0 and y < 0.0:
-        raise ZeroDivisionError("zero cannot be raised to a negative power")
-    if x < 0.0 and not y.is_integer():
-        raise ValueError("a negative base needs an integer exponent")
-    try:
-        return x**y
-    except OverflowError:
-        raise OverflowError("the result is too large for a float") from None
-
-
-def _ieee_pow(x: float, y: float) -> float:
-    """``x ** y`` inside derivative rules: ``inf`` where the true value is infinite or too large."""
-    if x == 0.0 and y < 0.0:
-        return INF
-    try:
-        return x**y
-    except OverflowError:  # |x ** y| is too large: its sign is negative only for x < 0 and an odd y
-        return -INF if x < 0.0 and y % 2.0 == 1.0 else INF
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        raise OverflowError("the result is too large for a float (the largest input is about 709.78)") from None
-
-
-def _ieee_exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return INF
-
-
-def _log(x: float) -> float:
-    if x <= 0.0:
-        raise ValueError("log needs a positive input")
-    return math.log(x)
-
-
-def _sqrt(x: float) -> float:
-    if x < 0.0:
-        raise ValueError("sqrt needs a non-negative input")
-    return math.sqrt(x)
-
-
-def _sigmoid(x: float) -> float:
-    # Two branches so that exp never sees a large positive argument.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _softplus(x: float) -> float:
-    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never exponentiates a large number.
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _relu(x: float) -> float:
-    return 0.0 if x <= 0.0 else x
-
-
-def _leaky_relu(x: float, slope: float) -> float:
-    return slope * x if x <= 0.0 else x
-
-
-def _step(x: float) -> float:
-    """Heaviside step with ``step(0) = 0``: the derivative convention of relu."""
-    return 1.0 if x > 0.0 else (0.0 if x <= 0.0 else x)
-
-
-def _sign(x: float) -> float:
-    """``sign(0) = 0``: the derivative convention of abs."""
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
-
-
-def _xlogy(x: float, y: float) -> float:
-    """``x * log(y)``, and 0 where ``x`` is 0 (as ``0 ** e`` is flat in ``e``)."""
-    if x == 0.0 and y == y:
-        return 0.0
-    if y <= 0.0:
-        raise ValueError(f"the derivative with respect to the exponent needs a positive base, got {y!r}")
-    return x * math.log(y)
-
-
-def _zmul(x: float, y: float) -> float:
-    """``x * y``, except that an exact zero on either side wins over inf and NaN."""
-    return 0.0 if x == 0.0 or y == 0.0 else x * y
-
-
-# --- array forward rules (NumPy is passed in, never imported here) -----------
-
-
-def _np_sigmoid(np: Any, x: Any) -> Any:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _np_softplus(np: Any, x: Any) -> Any:
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _np_step(np: Any, x: Any) -> Any:
-    return np.where(x > 0.0, 1.0, np.where(x <= 0.0, 0.0, x))
-
-
-def _np_xlogy(np: Any, x: Any, y: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where((x == 0.0) & (y == y), 0.0, x * np.log(y))
-
-
-def _np_zmul(np: Any, x: Any, y: Any) -> Any:
-    with np.errstate(invalid="ignore"):
-        return np.where((x == 0.0) | (y == 0.0), 0.0, x * y)
-
-
-# --- the table ---------------------------------------------------------------
-
-ALL = (-INF, INF)
-POSITIVE = (0.0, INF)
-ZERO = Constant(0.0)
-
-define("add", lambda x, y: x + y, (ONE, ONE), op_string="+", partials_can_raise=False,
-       symbol="+", template="{0} + {1}", array_forward=lambda np, x, y: x + y,
-       domain=(ALL, ALL), doc="x + y")
-define("sub", lambda x, y: x - y, (ONE, MINUS_ONE), op_string="-", partials_can_raise=False,
-       symbol="-", template="{0} - {1}", array_forward=lambda np, x, y: x - y,
-       domain=(ALL, ALL), doc="x - y")
-define("mul", lambda x, y: x * y, (lambda m, x, y, out: y, lambda m, x, y, out: x),
-       op_string="*", partials_can_raise=False,
-       symbol="*", template="{0} * {1}", array_forward=lambda np, x, y: x * y,
-       domain=(ALL, ALL), doc="x * y")
-define("div", _div, (lambda m, x, y, out: 1.0 / y, lambda m, x, y, out: -out / y),
-       op_string="/", partials_can_raise=False,
-       symbol="/", template="{0} / {1}", array_forward=lambda np, x, y: x / y,
-       domain=(ALL, ALL), kinks=((), (0.0,)), doc="x / y; y = 0 is an error")
-define("pow", _pow, (lambda m, x, y, out: m.zmul(y, m.pow(x, y - 1.0)), lambda m, x, y, out: m.xlogy(out, x)),
-       rule_forward=_ieee_pow, op_string="**{1}", partials_can_raise=(False, True),
-       symbol="**", template="{0} ** {1}", array_forward=lambda np, x, y: x**y,
-       domain=(POSITIVE, ALL), doc="x ** y; d/dy needs x > 0")
-define("neg", lambda x: -x, (MINUS_ONE,), partials_can_raise=False,
-       symbol="-", template="-{0}", array_forward=lambda np, x: -x, doc="-x")
-define("abs", abs, (lambda m, x, out: m.sign(x),), partials_can_raise=False,
-       symbol="abs", array_forward=lambda np, x: np.abs(x), kinks=((0.0,),),
-       doc="|x|; abs'(0) = 0 by convention")
-define("exp", _exp, (lambda m, x, out: out,), rule_forward=_ieee_exp, partials_can_raise=False,
-       array_forward=lambda np, x: np.exp(x), domain=((-INF, 700.0),), doc="e ** x")
-define("log", _log, (lambda m, x, out: 1.0 / x,), partials_can_raise=False,
-       array_forward=lambda np, x: np.log(x), domain=(POSITIVE,), doc="natural logarithm, x > 0")
-define("sqrt", _sqrt, (lambda m, x, out: 0.5 * m.pow(out, -1.0),), partials_can_raise=False,
-       symbol="√", array_forward=lambda np, x: np.sqrt(x), domain=(POSITIVE,),
-       doc="square root, x >= 0 (the derivative is inf at 0)")
-define("tanh", math.tanh, (lambda m, x, out: 1.0 - out * out,), partials_can_raise=False,
-       array_forward=lambda np, x: np.tanh(x), activation=True, doc="hyperbolic tangent")
-define("sigmoid", _sigmoid, (lambda m, x, out: out * (1.0 - out),), partials_can_raise=False,
-       symbol="σ", array_forward=_np_sigmoid, activation=True, doc="logistic function 1 / (1 + e^-x)")
-define("relu", _relu, (lambda m, x, out: m.step(x),), op_string="ReLU", partials_can_raise=False,
-       array_forward=lambda np, x: np.maximum(x, 0.0), kinks=((0.0,),), activation=True,
-       doc="max(x, 0); relu'(0) = 0 by convention")
-define("leaky_relu", _leaky_relu,
-       (lambda m, x, slope, out: m.step(x) + (1.0 - m.step(x)) * slope,
-        lambda m, x, slope, out: (1.0 - m.step(x)) * x),
-       partials_can_raise=False,
-       array_forward=lambda np, x, slope: np.where(x <= 0.0, slope * x, x),
-       domain=(ALL, ALL), kinks=((0.0,), ()),
-       doc="x if x > 0 else slope * x; the derivative at 0 is slope by convention")
-define("softplus", _softplus, (lambda m, x, out: m.sigmoid(x),), partials_can_raise=False,
-       array_forward=_np_softplus, doc="log(1 + e^x), computed without overflow")
-define("sin", math.sin, (lambda m, x, out: m.cos(x),), partials_can_raise=False,
-       array_forward=lambda np, x: np.sin(x), doc="sine")
-define("cos", math.cos, (lambda m, x, out: -m.sin(x),), partials_can_raise=False,
-       array_forward=lambda np, x: np.cos(x), doc="cosine")
-# Rule helpers, ops like any other: masks (zero derivative), x log y, and the strong-zero product.
-define("step", _step, (ZERO,), partials_can_raise=False, array_forward=_np_step, kinks=((0.0,),),
-       doc="1 for x > 0, else 0 (the derivative of relu); its own derivative is 0")
-define("sign", _sign, (ZERO,), partials_can_raise=False, array_forward=lambda np, x: np.sign(x),
-       kinks=((0.0,),), doc="-1, 0 or 1 (the derivative of abs); its own derivative is 0")
-define("xlogy", _xlogy, (lambda m, x, y, out: m.log(y), lambda m, x, y, out: x / y),
-       array_forward=_np_xlogy, domain=(ALL, POSITIVE), doc="x * log(y), and 0 where x is 0")
-define("zmul", _zmul, (lambda m, x, y, out: y, lambda m, x, y, out: x), partials_can_raise=False,
-       symbol="⊙", template="zmul({0}, {1})", array_forward=_np_zmul, domain=(ALL, ALL),
-       doc="x * y, but 0 when either factor is exactly 0: the chain rule's product (masks select)")
-
-
-
-def _logsumexp(xs: Any) -> float:
-    if not xs:
-        raise ValueError("logsumexp needs at least one input")
-    if any(map(math.isnan, xs)):
-        return math.nan
-    top = max(xs)
-    if math.isinf(top):
-        return top
-    # Shifting by the largest input keeps every exp() <= 1 and the sum >= 1.
-    return top + math.log(math.fsum([math.exp(x - top) for x in xs]))
-
-
-def _np_logsumexp(np: Any, xs: Any) -> Any:
-    top = xs.max(axis=0)  # NaN-propagating, like the scalar rule
-    finite_top = np.where(np.isfinite(top), top, 0.0)
-    return np.where(np.isfinite(top), finite_top + np.log(np.exp(xs - finite_top).sum(axis=0)), top)
-
-
-# N-ary reductions: forward(list of floats); array_forward(np, a 2-D array, one row per input).
-define("sum", lambda xs: sum(xs, 0.0), (ONE,), arity=0, symbol="Σ", template="vsum([{0}])",
-       partials_can_raise=False, op_string="sum",
-       array_forward=lambda np, xs: xs.sum(axis=0), doc="sum of many inputs in one node")
-define("logsumexp", _logsumexp, (lambda m, x, out: m.exp(x - out),), arity=0, symbol="LSE",
-       partials_can_raise=False,
-       template="logsumexp([{0}])", array_forward=_np_logsumexp,
-       doc="log Σ exp(x_i) in one node, stable for any finite inputs; its partials are the softmax")
-
-def _dot(ws: Any, xs: Any) -> float:
-    # A bias is one weight more than inputs: the weight of a constant input 1.
-    total = sum(map(operator.mul, ws, xs), 0.0)
-    return total + ws[-1] if len(ws) > len(xs) else total
-
-
-define("dot", _dot, (Factor(1), Factor(0)), arity=0, partials_can_raise=False,
-       symbol="·", template="dot([{0}], [{1}])",
-       doc="sum of w_i * x_i in one node; a last extra weight is a bias (its input is 1)")
-
-
-# The built-in partials as text, one per input, for explain() and the docs.  Set
-# here in one place so that the rules above stay one line each.
-_FORMULAS = {
-    "add": ("d/dx (x + y) = 1", "d/dy (x + y) = 1"),
-    "sub": ("d/dx (x - y) = 1", "d/dy (x - y) = -1"),
-    "mul": ("d/dx (x * y) = y", "d/dy (x * y) = x"),
-    "div": ("d/dx (x / y) = 1 / y", "d/dy (x / y) = -x / y²"),
-    "pow": ("d/dx x**y = y * x**(y - 1)", "d/dy x**y = x**y * log(x)"),
-    "neg": ("d/dx (-x) = -1",),
-    "abs": ("d/dx |x| = sign(x)",),
-    "exp": ("d/dx exp(x) = exp(x)",),
-    "log": ("d/dx log(x) = 1 / x",),
-    "sqrt": ("d/dx √x = 1 / (2√x)",),
-    "tanh": ("d/dx tanh(x) = 1 - tanh(x)²",),
-    "sigmoid": ("d/dx σ(x) = σ(x) * (1 - σ(x))",),
-    "relu": ("d/dx relu(x) = 1 if x > 0 else 0",),
-    "leaky_relu": ("d/dx leaky_relu(x, s) = 1 if x > 0 else s", "d/ds leaky_relu(x, s) = 0 if x > 0 else x"),
-    "softplus": ("d/dx softplus(x) = σ(x)",),
-    "sin": ("d/dx sin(x) = cos(x)",),
-    "cos": ("d/dx cos(x) = -sin(x)",),
-    "sum": ("d/dx_i Σ x = 1",),
-    "logsumexp": ("d/dx_i LSE(x) = exp(x_i - LSE(x))",),
-    "dot": ("d/dw_i (w · x) = x_i", "d/dx_i (w · x) = w_i"),
-    "step": ("d/dx step(x) = 0",),
-    "sign": ("d/dx sign(x) = 0",),
-    "xlogy": ("d/dx x·log(y) = log(y)", "d/dy x·log(y) = x / y"),
-    "zmul": ("d/dx (x ⊙ y) = y", "d/dy (x ⊙ y) = x"),
-}
-for _name, _formula in _FORMULAS.items():
-    object.__setattr__(PRIMITIVES[_name], "formula", _formula)  # frozen entries; set once at import
 
 SCALAR_MATH = MathNamespace(lambda prim: prim.in_rules)
 """``m`` for derivative rules on floats: each op's scalar rule, with IEEE results where it would raise."""
+
+from . import primitives  # noqa: E402,F401  (last: its define calls fill the table)

@@ -38,69 +38,13 @@ from __future__ import annotations
 
 import copy
 import math
-import operator
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from .checks import check_float
 from .engine import Value, no_grad
+from .vectors import Vector, first, floats, sqrt
 
 __all__ = ["Optimizer", "SGD", "Adam", "LRScheduler", "StepLR", "ExponentialLR"]
-
-
-class _Vector:
-    """Elementwise float arithmetic on a list: the scalar path's stand-in for a NumPy array.
-
-    Each update rule is written once, on vectors, and runs on these lists for
-    scalar Parameters and on NumPy arrays while a compiled model trains; both
-    do the same IEEE operations in the same order, so the results are identical.
-    """
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: List[float]) -> None:
-        self.items = items
-
-    def _map(self, other: Any, op: Callable[[float, float], float]) -> "_Vector":
-        if isinstance(other, _Vector):
-            return _Vector(list(map(op, self.items, other.items)))
-        return _Vector([op(x, other) for x in self.items])
-
-    def __add__(self, other: Any) -> "_Vector":
-        return self._map(other, operator.add)
-
-    def __sub__(self, other: Any) -> "_Vector":
-        return self._map(other, operator.sub)
-
-    def __mul__(self, other: Any) -> "_Vector":
-        return self._map(other, operator.mul)
-
-    def __truediv__(self, other: Any) -> "_Vector":
-        return self._map(other, operator.truediv)
-
-    __radd__ = __add__  # a number on the left: + and * commute exactly in IEEE arithmetic
-    __rmul__ = __mul__
-
-    def __rsub__(self, other: float) -> "_Vector":
-        return _Vector([other - x for x in self.items])
-
-    def sqrt(self) -> "_Vector":
-        return _Vector(list(map(math.sqrt, self.items)))
-
-
-def _sqrt(x: Any) -> Any:
-    if isinstance(x, _Vector):
-        return x.sqrt()
-    import numpy  # an array: the compiled path, where NumPy is loaded already
-
-    return numpy.sqrt(x)
-
-
-def _floats(vector: Any) -> List[float]:
-    return vector.items if isinstance(vector, _Vector) else vector.tolist()
-
-
-def _first(vector: Any) -> float:
-    return vector.items[0] if isinstance(vector, _Vector) else float(vector[0])
 
 
 class Optimizer:
@@ -158,8 +102,8 @@ class Optimizer:
         grads = [g.data if isinstance(g, Value) else float(g) for g in (p.grad for p in self.params)]
         self._check_finite(grads)
         with no_grad():
-            data, state = self._rule(_Vector([p.data for p in self.params]), _Vector(grads),
-                                     {k: _Vector(_floats(v)) for k, v in self.state.items()})
+            data, state = self._rule(Vector([p.data for p in self.params]), Vector(grads),
+                                     {k: Vector(floats(v)) for k, v in self.state.items()})
         for p, x in zip(self.params, data.items):
             p.data = x
         self.state = state
@@ -175,7 +119,7 @@ class Optimizer:
 
         if not numpy.isfinite(grads).all():
             self._check_finite(grads.tolist())
-        state = {k: v if isinstance(v, numpy.ndarray) else numpy.array(_floats(v)) for k, v in self.state.items()}
+        state = {k: v if isinstance(v, numpy.ndarray) else numpy.array(floats(v)) for k, v in self.state.items()}
         new, self.state = self._rule(data, grads, state)
         return new
 
@@ -207,7 +151,7 @@ class Optimizer:
         ``{"state": {i: {name: float, ...}}, "param_groups": [{"lr": ..., ..., "params": [0, 1, ...]}]}``
         with parameter ``i`` the ``i``-th of ``self.params``; ``state`` is empty before the first step.
         """
-        columns = {name: _floats(vector) for name, vector in self.state.items()}
+        columns = {name: floats(vector) for name, vector in self.state.items()}
         state = {i: {name: values[i] for name, values in columns.items()} for i in range(len(self.params))
                  if columns}
         return {"state": state, "param_groups": [{**self._group(), "params": list(range(len(self.params)))}]}
@@ -240,7 +184,7 @@ class Optimizer:
                 if not isinstance(entry, Mapping) or set(entry) != set(names):
                     raise ValueError(f"{where}: state {i} must have the keys {sorted(names)}, got {entry!r}")
             for name in names:
-                vectors[name] = _Vector([check_float(where, f"state {name}", entries[i][name], low=-math.inf)
+                vectors[name] = Vector([check_float(where, f"state {name}", entries[i][name], low=-math.inf)
                                          for i in range(n)])
         self.__dict__.update(trial.__dict__)
         self.state = vectors
@@ -311,7 +255,7 @@ class SGD(Optimizer):
     def buffers(self) -> List[float]:
         """The momentum buffers ``b`` as floats (zeros before the first step)."""
         buffer = self.state.get("momentum_buffer")
-        return [0.0] * len(self.params) if buffer is None else list(_floats(buffer))
+        return [0.0] * len(self.params) if buffer is None else list(floats(buffer))
 
     def _rule(self, data: Any, grads: Any, state: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
         g = self._decayed(data, grads, self.weight_decay)
@@ -382,17 +326,17 @@ class Adam(Optimizer):
     def t(self) -> int:
         """Steps taken (0 before the first)."""
         step = self.state.get("step")
-        return 0 if step is None else int(_first(step))
+        return 0 if step is None else int(first(step))
 
     @property
     def m(self) -> List[float]:
         """The first-moment estimates (zeros before the first step)."""
-        return list(_floats(self.state["exp_avg"])) if self.state else [0.0] * len(self.params)
+        return list(floats(self.state["exp_avg"])) if self.state else [0.0] * len(self.params)
 
     @property
     def v(self) -> List[float]:
         """The second-moment estimates (zeros before the first step)."""
-        return list(_floats(self.state["exp_avg_sq"])) if self.state else [0.0] * len(self.params)
+        return list(floats(self.state["exp_avg_sq"])) if self.state else [0.0] * len(self.params)
 
     def _rule(self, data: Any, grads: Any, state: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
         g = self._decayed(data, grads, self.weight_decay)
@@ -404,7 +348,7 @@ class Adam(Optimizer):
         v = beta2 * v + (1.0 - beta2) * g * g
         step_size = self.lr / (1.0 - beta1 ** t)
         root_correction = math.sqrt(1.0 - beta2 ** t)
-        new = data - step_size * m / (_sqrt(v) / root_correction + self.eps)
+        new = data - step_size * m / (sqrt(v) / root_correction + self.eps)
         return new, {"step": zeros + float(t), "exp_avg": m, "exp_avg_sq": v}
 
     def __repr__(self) -> str:

@@ -36,6 +36,7 @@ PAGES = [
     "howto/compile",
     "howto/pytorch",
     "backward-semantics",
+    "architecture",
     "comparison",
     "api",
 ]

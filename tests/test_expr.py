@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgradlab import Value, ops
+from microgradlab import Value, dot, logsumexp, ops, vsum
 from microgradlab.expr import MAX_DEPTH, MAX_LENGTH, ExpressionError, parse, parse_bindings
+from microgradlab.gradcheck import gradcheck
 from microgradlab.testing import expressions
 
 UNARY_AND_BINARY = sorted(name for name, p in ops.PRIMITIVES.items() if p.arity in (1, 2))
@@ -118,6 +119,85 @@ def test_never_runs_code(monkeypatch):
     assert parse("exp(x) * 2").evaluate({"x": 0.0}).data == 2.0
     with pytest.raises(ExpressionError):
         parse("__import__('os').system('echo hacked')")
+
+
+# --- n-ary ops: argument groups in brackets, as their templates print them -------------------
+
+
+@given(expressions(max_depth=3, n_inputs=st.integers(1, 3)))
+def test_every_op_of_the_table_prints_and_parses_back(expr):
+    """N-ary ops too (vsum, logsumexp, dot with and without a bias): the printed text builds the same graph."""
+    direct = [Value(x) for x in expr.point]
+    expected = expr(*direct)
+    expected.backward()
+    leaves = [Value(x) for x in expr.point]
+    got = parse(expr.source).evaluate({f"x{i}": v for i, v in enumerate(leaves)})
+    got.backward()
+    assert got.data == pytest.approx(expected.data, rel=1e-12, abs=1e-300)
+    for mine, theirs in zip(leaves, direct):
+        assert mine.grad == pytest.approx(theirs.grad, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("text, build", [
+    ("vsum([x, y, 2])", lambda x, y: vsum([x, y, 2.0])),
+    ("logsumexp([x, y * y])", lambda x, y: logsumexp([x, y * y])),
+    ("dot([x, y], [y, 3])", lambda x, y: dot([x, y], [y, 3.0])),
+    ("dot([x, y], [y, 3], tanh(x))", lambda x, y: dot([x, y], [y, 3.0], x.tanh())),
+    ("vsum([]) + x", lambda x, y: vsum([]) + x),
+])
+def test_nary_calls_build_what_the_python_api_builds(text, build):
+    x, y = Value(0.5), Value(-1.5)
+    out = parse(text).evaluate({"x": x, "y": y})
+    out.backward()
+    a, b = Value(0.5), Value(-1.5)
+    want = build(a, b)
+    want.backward()
+    assert (out.data, x.grad, y.grad) == (want.data, a.grad, b.grad)
+    assert out.op.name == want.op.name
+
+
+def test_nary_calls_on_numbers_alone_are_folded():
+    out = parse("x * vsum([1, 2.5])").evaluate({"x": 2.0})
+    assert out.op.name == "mul" and out.inputs[1] == 3.5
+
+
+@pytest.mark.parametrize("text, message", [
+    ("vsum(x)", "vsum() takes one list in brackets at column 1, e.g. vsum([x, y, z])"),
+    ("vsum([x], [y])", "vsum() takes one list in brackets"),
+    ("vsum(xs=[x])", "vsum() takes one list in brackets"),
+    ("dot([x], y)", "dot() takes two lists in brackets and an optional bias at column 1"),
+    ("dot([x], [y], [z])", "dot() takes two lists in brackets and an optional bias"),
+    ("dot([x], [y], z, w)", "dot() takes two lists in brackets and an optional bias"),
+    ("dot([x, y], [z])", "dot() pairs each weight with an input at column 1, got 2 weight(s) and 1 input(s)"),
+    ("vsum([[x]])", "lists are not allowed at column 7"),
+    ("vsum([*x])", "starred arguments are not allowed"),
+    ("vsum + 1", "'vsum' is a function at column 1; call it, e.g. vsum([x, y, z])"),
+    ("2 * dot", "'dot' is a function at column 5; call it, e.g. dot([w1, w2], [x1, x2])"),
+    ("sum([x, y])", "sum() takes a list of values, which expressions cannot write at column 1; write the terms "
+                    "out, e.g. x + y + z, or vsum([x, y, z])"),
+])
+def test_nary_calls_are_checked(text, message):
+    with pytest.raises(ExpressionError) as caught:
+        parse(text)
+    assert message in str(caught.value)
+
+
+def test_user_nary_ops_are_callable_by_name(define):
+    """An op defined with arity=0 and the default template, one argument group or two."""
+    define("sumsq_for_test_expr", lambda xs: math.fsum(x * x for x in xs), (lambda m, x, out: 2.0 * x,), arity=0)
+    define("wsq_for_test_expr",
+           lambda ws, xs: math.fsum(w * x * x for w, x in zip(ws, xs)) + (ws[-1] if len(ws) > len(xs) else 0.0),
+           (lambda m, w, x, out: x * x, lambda m, w, x, out: 2.0 * w * x), arity=0)
+    x, y = Value(2.0), Value(-0.5)
+    out = parse("sumsq_for_test_expr([x, y, 1]) + wsq_for_test_expr([x, y], [y, x], 0.25)").evaluate(
+        {"x": x, "y": y})
+    out.backward()
+    assert out.data == 2.0 ** 2 + 0.5 ** 2 + 1.0 + (2.0 * 0.25 - 0.5 * 4.0 + 0.25)
+    assert (x.grad, y.grad) == (2.0 * 2.0 + 0.25 + 2.0 * -0.5 * 2.0, 2.0 * -0.5 + 4.0 + 2.0 * 2.0 * -0.5)
+    with pytest.raises(ExpressionError, match=r"wsq_for_test_expr\(\) pairs each weight with an input"):
+        parse("wsq_for_test_expr([x], [x, y])")
+    f = parse("tanh(sumsq_for_test_expr([x, y])) * wsq_for_test_expr([x], [y], x)")
+    assert gradcheck(lambda a, b: f.evaluate({"x": a, "y": b}), [0.5, 1.5])
 
 
 # --- what it refuses ------------------------------------------------------------------------
