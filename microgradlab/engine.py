@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, List, Optional, Sequence, Set, Tuple
 from . import modes, ops
 from .chain import chain_rule, check_grads, check_rule, local_derivatives, propagate, resume
 from .graph import BOTH, MIXED, ONE_A, ONE_B, leaves, topological_order, walk
-from .modes import TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, tracing  # noqa: F401 (re-exported)
+from .modes import TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad  # noqa: F401 (re-exported)
 from .nodes import node_classes
 from .ops import SCALAR_MATH, Primitive, args_text, fail
 from .pickling import reduce_value

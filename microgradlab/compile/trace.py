@@ -11,8 +11,9 @@ import contextlib
 import random
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
-from ..engine import Value, enable_grad, tracing, walk
 from .. import ops
+from ..engine import Value, enable_grad, walk
+from ..modes import tracing
 from ..ops import Primitive
 from .shapes import _flatten, _nest, _number, _shape
 from .watch import _input_leaf, watch_reads
