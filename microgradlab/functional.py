@@ -19,6 +19,7 @@ import contextvars
 from typing import Any, Callable, Sequence, Tuple, Union
 
 from . import ops
+from .checks import is_int
 from .engine import Value, apply, as_float, enable_grad, run_backward
 from .graph import leaves
 
@@ -135,11 +136,10 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
 
 def _argnums(argnums: Any, where: str) -> Tuple[bool, Tuple[int, ...]]:
     """Whether several argnums were asked for, and which (as JAX takes them: an int or a sequence of ints)."""
-    if isinstance(argnums, int) and not isinstance(argnums, bool):
-        return False, (argnums,)
-    if isinstance(argnums, (tuple, list)) and argnums and all(
-            isinstance(i, int) and not isinstance(i, bool) for i in argnums):
-        return True, tuple(argnums)
+    if is_int(argnums):
+        return False, (int(argnums),)
+    if isinstance(argnums, (tuple, list)) and argnums and all(map(is_int, argnums)):
+        return True, tuple(map(int, argnums))
     raise TypeError(f"{where}: argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
 
 

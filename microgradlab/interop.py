@@ -37,7 +37,7 @@ from .nn import LINEAR, MLP, Layer
 __all__ = ["to_torch", "from_torch", "TORCH_ACTIVATIONS"]
 
 #: What PyTorch knows: a microgradlab activation's name -> the ``torch.nn`` module class that computes it.
-TORCH_ACTIVATIONS: Dict[str, str] = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+TORCH_ACTIVATIONS: Dict[str, str] = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "softplus": "Softplus"}
 
 
 def _import_torch(where: str) -> Any:

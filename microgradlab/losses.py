@@ -37,10 +37,9 @@ LossSpec(outputs='logits', n_outputs='per_class', labels='class_index')
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
-from .checks import check_float, is_real
+from .checks import check_float, is_int, is_real
 from .engine import Value, dot, logsumexp, vsum
 from .functional import relu, softplus
 from .loss_spec import LossSpec, declare, spec_of
@@ -105,7 +104,7 @@ def _target(where: str, value: Any) -> Scalar:
 
 
 def _class_index(where: str, target: Any, n_classes: int) -> int:
-    if type(target) is not int and (isinstance(target, bool) or not isinstance(target, numbers.Integral)):
+    if not is_int(target):
         raise ValueError(f"{where}: a class index must be an int, got {target!r}")
     if not 0 <= target < n_classes:
         raise ValueError(f"{where}: class index {target} is out of range for {n_classes} classes (0..{n_classes - 1})")
@@ -190,7 +189,7 @@ def _shifted(where: str, logits: Sequence[Scalar]) -> Tuple[List[Any], Value]:
     if not _is_vector(logits) or not logits:
         raise ValueError(f"{where}: logits must be a non-empty list of Values or numbers, got {logits!r}")
     for z in logits:
-        if not isinstance(z, Value) and (isinstance(z, bool) or not isinstance(z, numbers.Real)):
+        if not isinstance(z, Value) and not is_real(z):
             raise ValueError(f"{where}: a logit must be a Value or a number, got {z!r}")
     top = logsumexp(logits)
     shifted = [z - top for z in logits]

@@ -89,7 +89,7 @@ def activations() -> Tuple[str, ...]:
     An op added by ``ops.define(..., activation=True)`` is accepted from then on.
 
     >>> activations()
-    ('tanh', 'sigmoid', 'relu', 'linear')
+    ('tanh', 'sigmoid', 'relu', 'softplus', 'linear')
     """
     return ops.activations() + (LINEAR,)
 
@@ -107,7 +107,7 @@ def check_activation(where: str, name: str, value: Any) -> str:
     >>> check_activation("MLP", "activation", "exp")
     Traceback (most recent call last):
     ...
-    ValueError: MLP: unknown activation 'exp'; choose one of 'tanh', 'sigmoid', 'relu', 'linear' ('exp' is an op \
+    ValueError: MLP: unknown activation 'exp'; choose one of 'tanh', 'sigmoid', 'relu', 'softplus', 'linear' ('exp' is an op \
 but not an activation: a unary op becomes one when defined with ops.define(..., activation=True))
     """
     known = activations()
@@ -146,8 +146,8 @@ class Neuron(Module):
 
     Args:
         nin: Number of inputs.
-        activation: ``"relu"`` (micrograd's default), ``"tanh"``, ``"sigmoid"``, ``"linear"``, or
-            any op defined with ``activation=True`` (see :func:`activations`).
+        activation: ``"relu"`` (micrograd's default), ``"tanh"``, ``"sigmoid"``, ``"softplus"``,
+            ``"linear"``, or any op defined with ``activation=True`` (see :func:`activations`).
         init: Weight initialisation, ``U(-a, a)`` with ``a`` = 1 for ``"uniform"``
             (micrograd's), ``sqrt(6 / (fan_in + fan_out))`` for ``"xavier"``
             (alias ``"glorot"``), ``sqrt(6 / fan_in)`` for ``"he"`` (alias
@@ -303,7 +303,7 @@ class MLP(Module):
     Args:
         nin: Number of inputs.
         sizes: Width of each layer, the last being the number of outputs.
-        activation: Hidden activation: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"linear"``, or any
+        activation: Hidden activation: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softplus"``, ``"linear"``, or any
             op defined with ``activation=True`` (see :func:`activations`).
         output_activation: Activation of the last layer (None: linear).
         init: ``"he"``/``"kaiming"``, ``"xavier"``/``"glorot"`` or ``"uniform"``

@@ -302,7 +302,7 @@ def activations() -> Tuple[str, ...]:
     """The names of the ops a neuron may use as its activation, in table order.
 
     >>> activations()
-    ('tanh', 'sigmoid', 'relu')
+    ('tanh', 'sigmoid', 'relu', 'softplus')
     """
     return tuple(name for name, prim in PRIMITIVES.items() if prim.activation)
 

@@ -213,7 +213,7 @@ define("leaky_relu", _leaky_relu,
        doc="x if x > 0 else slope * x; the derivative at 0 is slope by convention",
        formula=("d/dx leaky_relu(x, s) = 1 if x > 0 else s", "d/ds leaky_relu(x, s) = 0 if x > 0 else x"))
 define("softplus", _softplus, (lambda m, x, out: m.sigmoid(x),), partials_can_raise=False,
-       array_forward=_np_softplus, doc="log(1 + e^x), computed without overflow",
+       array_forward=_np_softplus, activation=True, doc="log(1 + e^x), computed without overflow",
        formula="d/dx softplus(x) = σ(x)")
 define("sin", math.sin, (lambda m, x, out: m.cos(x),), partials_can_raise=False,
        array_forward=lambda np, x: np.sin(x), doc="sine",

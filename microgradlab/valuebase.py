@@ -9,9 +9,9 @@ Value" is "is not a float" here.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional, Set, Tuple, Union
 
+from .checks import is_real
 from .modes import refuse_while_tracing
 from .ops import Primitive
 
@@ -28,7 +28,7 @@ def as_float(x: Any, where: str) -> float:
     """
     if type(x) is float:
         return x
-    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
+    if type(x) is int or is_real(x):
         try:
             return float(x)
         except OverflowError:

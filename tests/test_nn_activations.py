@@ -108,7 +108,7 @@ def test_to_torch_names_an_activation_torch_has_no_module_for(softsign):
 
 def test_an_op_that_is_not_an_activation_says_how_to_make_one(square):
     with pytest.raises(ValueError, match=r"MLP: unknown activation 'square'; choose one of 'tanh', 'sigmoid', "
-                                         r"'relu', 'linear' \('square' is an op but not an activation: a unary op "
+                                         r"'relu', 'softplus', 'linear' \('square' is an op but not an activation: a unary op "
                                          r"becomes one when defined with ops.define\(\.\.\., activation=True\)\)"):
         MLP(2, [3, 1], activation=square)
     with pytest.raises(ValueError, match="'add' is an op but not an activation: an activation takes one input"):

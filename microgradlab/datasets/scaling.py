@@ -10,9 +10,10 @@ True
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
+
+from ..checks import is_real
 
 __all__ = ["SCALINGS", "Scaling"]
 
@@ -70,7 +71,7 @@ class Scaling:
         for key in ("offset", "divisor"):
             values = data[key]
             if not isinstance(values, list) or len(values) != n_features or not all(
-                    isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+                    is_real(v) and math.isfinite(v) for v in values):
                 raise ValueError(f"the scaling's {key} must be a list of {n_features} finite numbers")
         if not all(d > 0 for d in data["divisor"]):
             raise ValueError("the scaling's divisors must be positive")
