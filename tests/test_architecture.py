@@ -101,6 +101,7 @@ def test_imports_flow_down_the_layers():
             continue
         own = layer_of(name, layers)
         for line, target in imports(name, path):
+            # ``from .. import __version__`` reads the package's metadata, not a module
             if target and not target.startswith("__") and layer_of(target, layers) > own:
                 upward.append(f"{path.relative_to(ROOT)}:{line} ({name}, layer {own}) imports "
                               f"{target} (layer {layer_of(target, layers)})")
