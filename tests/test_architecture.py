@@ -3,8 +3,8 @@
 The page's layer table (after ``<!-- layers -->``) puts every module of the
 package in a layer; a module may import from its own layer and the ones below,
 never from above -- not even lazily inside a function.  Every module must be in
-the table, so a new module is placed on purpose, and none may grow past the size
-the page states.
+the table, so a new module is placed on purpose, none may grow past the size
+the page states, and none imports another's private names.
 """
 
 from __future__ import annotations
@@ -112,3 +112,14 @@ def test_imports_flow_down_the_layers():
 def test_one_job_per_module_stays_small(name, path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES}: split it by job)"
+
+
+def test_no_module_imports_another_modules_private_names():
+    """A name another module needs is public in its home (documented, no underscore)."""
+    private = []
+    for name, path in modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("microgradlab")):
+                private += [f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name}" for alias in node.names
+                            if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert not private, "imports of private names:\n" + "\n".join(private)

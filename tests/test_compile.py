@@ -356,10 +356,10 @@ def test_array_rules_that_disagree_with_the_scalar_rules_are_reported(define):
 
 def test_the_array_namespace_has_every_function_of_the_scalar_one():
     from microgradlab import ops
-    from microgradlab.compile.lower import _ArrayMath
+    from microgradlab.compile.lower import ArrayMath
     from microgradlab.ops import SCALAR_MATH
 
-    m = _ArrayMath(np)
+    m = ArrayMath(np)
     xs = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
     ys = np.array([[0.5, 2.0, 1.0, 3.0, 0.25]])
     for name in (n for n in SCALAR_MATH.names() if ops.get(n).arity):

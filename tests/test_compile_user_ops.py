@@ -4,7 +4,7 @@ N-ary ops of one argument group get ``array_forward(np, items)``, ``items`` of s
 ``(n, rows, width)``: one slab per input, item ``i`` of every node of a step in slab ``i``;
 ops over pairs get ``array_forward(np, ws, xs)``, one such array per group, a bias being
 the pair ``(b, 1)`` (as the scalar engine differentiates it).  Both reduce over axis 0.
-Partials are elementwise on those arrays and the result (see ``compile.lower._Reduce``).
+Partials are elementwise on those arrays and the result (see ``compile.lower.ReduceStep``).
 Only the table's ``dot`` is lowered to (matrix) products; every other op is lowered by
 its array rules, which are checked against its scalar rules when compiling.
 """

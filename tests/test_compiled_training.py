@@ -332,10 +332,10 @@ def test_a_step_that_raises_changes_nothing_on_either_path():
 
 
 def test_the_program_prints_and_evaluates_like_the_scalar_engine():
-    from microgradlab.compile.runtime import _trace_checked
+    from microgradlab.compile.runtime import trace_checked
 
     w = Parameter(0.5)
-    traced, _ = _trace_checked([(lambda xs: (xs[0] * w + xs[1]).tanh(), [[1.0, 2.0]])], [(2,)], [w], False, True)
+    traced, _ = trace_checked([(lambda xs: (xs[0] * w + xs[1]).tanh(), [[1.0, 2.0]])], [(2,)], [w], False, True)
     text = str(traced.program)
     assert "mul(x0[0], theta[0])" in text and "tanh(" in text and text.splitlines()[-1].startswith("  return %")
     assert traced.program.evaluate([[0.3, -0.2]], [0.5]) == [(Value(0.3) * 0.5 + -0.2).tanh().data]

@@ -284,9 +284,9 @@ def test_bad_arguments_name_the_entry_point(call, message):
 
 def test_the_three_math_namespaces_offer_the_same_names_from_the_table(define):
     np = pytest.importorskip("numpy")
-    from microgradlab.compile.lower import _ArrayMath
+    from microgradlab.compile.lower import ArrayMath
 
-    array_math = _ArrayMath(np)
+    array_math = ArrayMath(np)
     assert SCALAR_MATH.names() == VALUE_MATH.names() == array_math.names() == sorted(ops.PRIMITIVES)
     define("softsign", lambda x: x / (1.0 + abs(x)), (lambda m, x, out: 1.0 / ((1.0 + m.abs(x)) ** 2.0),),
            array_forward=lambda np, x: x / (1.0 + np.abs(x)))

@@ -6,14 +6,14 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from ..ops import SCALAR_MATH, Constant, Factor
 from .errors import CompileError
-from .lower import _ArrayMath, _Group, _Map, _Reduce
-from .trace import _Program
+from .lower import ArrayMath, StepGroup, MapStep, ReduceStep
+from .trace import Program
 
 # An array rule may differ from the scalar rule by rounding only.
 _RULE_RTOL = 1e-9
 
 
-def _check_rules(np: Any, m: _ArrayMath, groups: Sequence[_Group], program: _Program,
+def check_array_rules(np: Any, m: ArrayMath, groups: Sequence[StepGroup], program: Program,
                  members_of: Dict[int, List[Tuple[Tuple[int, ...], int]]]) -> None:
     """Each primitive's array rules against its scalar rules, on the traced values of its first group.
 
@@ -23,13 +23,13 @@ def _check_rules(np: Any, m: _ArrayMath, groups: Sequence[_Group], program: _Pro
     seen = set()
     for group in groups:
         prim = group.prim
-        if not isinstance(group, (_Map, _Reduce)) or prim.name in seen:
+        if not isinstance(group, (MapStep, ReduceStep)) or prim.name in seen:
             continue
         seen.add(prim.name)
         members = members_of[group.out]
         at = program.at  # each node's inputs and value, as the scalar engine computed them
         expected = np.asarray([[at[out][1] for _, out in members]] * 2)
-        if isinstance(group, _Map):
+        if isinstance(group, MapStep):
             arrays = [np.asarray([[at[out][0][i] for _, out in members]] * 2) for i in range(prim.arity)]
             # (index into a partial's result, scalar inputs, scalar output) for each node
             points = [((slice(None), j), tuple(float(a[0, j]) for a in arrays), expected[0, j])
@@ -47,7 +47,7 @@ def _check_rules(np: Any, m: _ArrayMath, groups: Sequence[_Group], program: _Pro
             raise CompileError(f"compile: the array_forward of op {prim.name!r} fails on NumPy arrays: "
                                f"{type(exc).__name__}: {exc}") from exc
         # where an input is NaN or infinite the traced example says nothing about the rules
-        finite = np.logical_and.reduce([np.isfinite(a).all(axis=0) if isinstance(group, _Reduce) else np.isfinite(a)
+        finite = np.logical_and.reduce([np.isfinite(a).all(axis=0) if isinstance(group, ReduceStep) else np.isfinite(a)
                                         for a in arrays])
         _agree(np, got, expected, finite, f"the array_forward of op {prim.name!r}")
         for i, rule in enumerate(prim.partials):

@@ -9,7 +9,7 @@ class CompileError(TypeError):
     """A function or primitive that cannot be compiled (the message says what is missing)."""
 
 
-def _numpy() -> Any:
+def load_numpy() -> Any:
     try:
         import numpy
     except ImportError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence, Tuple
 
 from ..engine import Value, enable_grad
-from .errors import _numpy
+from .errors import load_numpy
 
 
 def replay(where: str, samples: Sequence[Tuple[int, Sequence[Any], Callable[[], Any]]], params: Sequence[Value],
@@ -17,7 +17,7 @@ def replay(where: str, samples: Sequence[Tuple[int, Sequence[Any], Callable[[], 
     sample (and a NaN among its inputs).  If nothing raises, the non-finite
     numbers are what the scalar engine computes too.  No ``.grad`` changes.
     """
-    np = _numpy()
+    np = load_numpy()
     for b, inputs, run in samples:
         saved = [(p, p.grad) for p in params]
         try:

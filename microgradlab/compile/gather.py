@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 # --- the tape: groups of instructions, evaluated as array operations ---------------------------
 
 
-class _Gather:
+class Gather:
     """How one operand of a group is read: a (batch, width) array assembled from block columns.
 
     Each segment takes some of the operand's positions from one block.  The

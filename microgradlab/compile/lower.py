@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, List, NamedTuple
 from .. import ops
 from ..ops import Constant, Factor, Primitive
 from .errors import CompileError
-from .gather import _Gather
+from .gather import Gather
 
 
 #: Array forms of the rules' own forward functions where they differ from ``array_forward``:
@@ -19,7 +19,7 @@ _RULE_ARRAY_FORWARD: Dict[str, Callable[..., Any]] = {
 _ARRAY_MATH: List[Any] = []
 
 
-def _ArrayMath(np: Any) -> ops.MathNamespace:
+def ArrayMath(np: Any) -> ops.MathNamespace:
     """The math namespace ``m`` that derivative rules see on the compiled path: the op table's array rules."""
     if _ARRAY_MATH:
         return _ARRAY_MATH[0]
@@ -79,12 +79,12 @@ class GroupInfo(NamedTuple):
     n: int
 
 
-class _Group:
+class StepGroup:
     """``width`` instructions evaluated together; subclasses define forward and backward."""
 
     kind = "map"
 
-    def __init__(self, prim: Primitive, out_block: int, width: int, operands: List[_Gather], n: int = 1) -> None:
+    def __init__(self, prim: Primitive, out_block: int, width: int, operands: List[Gather], n: int = 1) -> None:
         self.prim = prim
         self.out = out_block
         self.width = width
@@ -112,7 +112,7 @@ def _require_array_form(prim: Primitive) -> None:
             f"array_forward=lambda np, *xs: ... (the NumPy version of its forward rule) to compile it")
 
 
-class _Map(_Group):
+class MapStep(StepGroup):
     """An elementwise primitive applied to ``width`` nodes at once."""
 
     def __init__(self, np: Any, *args: Any) -> None:
@@ -144,7 +144,7 @@ class _Map(_Group):
             scatter(operand, lambda i=i: self.partial(i, g, args, blocks[self.out], m))
 
 
-class _Reduce(_Group):
+class ReduceStep(StepGroup):
     """``width`` nodes of an n-ary op of ``n`` items each: a reduction (``sum``, ``logsumexp``)
     or an op over pairs ``(w_i, x_i)`` (two argument groups) other than ``dot``.
 
@@ -185,7 +185,7 @@ class _Reduce(_Group):
             scatter(operand, lambda rule=rule: contrib(rule))
 
 
-class _Dot(_Group):
+class DotStep(StepGroup):
     """``width`` dot nodes of ``n`` terms each, with weights that vary per sample."""
 
     kind = "dot"
@@ -206,7 +206,7 @@ class _Dot(_Group):
         scatter(self.operands[1], lambda: zero_wins(np, np.repeat(g, self.n, axis=1), w))
 
 
-class _MatMul(_Group):
+class MatMulStep(StepGroup):
     """``width`` dot nodes over the same ``n`` inputs with fixed weights: ``(rows, n) @ (n, width)``.
 
     Operand 0 is the shared inputs; then one weight operand per block the inputs

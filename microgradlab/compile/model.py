@@ -20,10 +20,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..checks import is_real
 from ..engine import TracingError, Value, no_grad
-from .errors import CompileError, _numpy
+from .errors import CompileError, load_numpy
 from .params import ParameterArrays
-from .runtime import CompiledFunction, Gradients, _trace_checked, compile, replay
-from .shapes import _flatten, _nest, _number, _shape
+from .runtime import CompiledFunction, Gradients, trace_checked, compile, replay
+from .shapes import tree_flatten, tree_unflatten, as_number, tree_shape
 
 #: Label sets up to this size are compiled as one traced loss per label (see
 #: :func:`compile_model`); larger ones are passed to the loss as Values.
@@ -67,7 +67,7 @@ class CompiledModel:
     def __init__(self, model: Any, loss: Callable[[Any, Any], Value], example_input: Sequence[float],
                  labels: Sequence[Any], *, inputs: Optional[Sequence[Any]] = None, fuse: bool = True,
                  check: bool = True) -> None:
-        np = _numpy()
+        np = load_numpy()
         self.model = model
         self._loss_fn = loss
         params = list(model.parameters())
@@ -102,7 +102,7 @@ class CompiledModel:
             """The model's outputs for sample i, where the loss of its label is traced."""
             x = x0 if inputs is None else inputs[i].tolist()
             with no_grad():
-                return [v.data if isinstance(v, Value) else float(v) for v in _flatten(model(x))]
+                return [v.data if isinstance(v, Value) else float(v) for v in tree_flatten(model(x))]
 
         if 0 < len(distinct) <= MAX_LABELS:
             self.labels: Optional[List[Any]] = distinct
@@ -111,7 +111,7 @@ class CompiledModel:
             out_shape = self.predict_function._out_shapes[0]
 
             def branch(label: Any) -> Callable[[List[Value]], Value]:
-                return lambda outputs: _loss_value(loss, _nest(outputs, out_shape), label)
+                return lambda outputs: _loss_value(loss, tree_unflatten(outputs, out_shape), label)
 
             # the model once, then each label's loss applied to its outputs, at a sample of that label
             pieces: List[Any] = [(lambda x: model(x), [x0])]
@@ -120,7 +120,7 @@ class CompiledModel:
 
             def every_label(x: List[Value]) -> List[Value]:  # what the pieces compute together, in one call
                 out = model(x)
-                return _flatten(out) + [_loss_value(loss, out, c) for c in distinct]
+                return tree_flatten(out) + [_loss_value(loss, out, c) for c in distinct]
 
             fn: Callable[..., Any] = every_label
         else:
@@ -129,13 +129,13 @@ class CompiledModel:
 
             def with_label(x: List[Value], label: Any) -> List[Value]:
                 out = model(x)
-                return _flatten(out) + [_loss_value(loss, out, label)]
+                return tree_flatten(out) + [_loss_value(loss, out, label)]
 
             fn = with_label
-            pieces = [(fn, [x0, [_number(v, "compile_model: label 0") for v in _flatten(first)]])]
-            traced_shapes = [(len(x0),), _shape(first, "compile_model: label 0")]
+            pieces = [(fn, [x0, [as_number(v, "compile_model: label 0") for v in tree_flatten(first)]])]
+            traced_shapes = [(len(x0),), tree_shape(first, "compile_model: label 0")]
         try:
-            traced, out_shapes = _trace_checked(pieces, traced_shapes, params, False, check)
+            traced, out_shapes = trace_checked(pieces, traced_shapes, params, False, check)
         except (TypeError, ValueError, ArithmeticError) as exc:
             if isinstance(exc, (CompileError, TracingError)):
                 raise
@@ -162,7 +162,7 @@ class CompiledModel:
 
     def encode(self, labels: Sequence[Any]) -> Any:
         """The labels as the compiled loss takes them: each label's column, or the labels as an array."""
-        np = _numpy()
+        np = load_numpy()
         if self.labels is None:
             for i, label in enumerate(labels):
                 if not _is_flat_number(label):
@@ -185,7 +185,7 @@ class CompiledModel:
 
     def _run(self, X: Any, encoded: Any, reduction: str = "mean", backward: bool = True) -> Tuple[Any, Any, Any]:
         """Per-sample losses, the outputs (batch, k) and the gradient of the reduced loss (or None)."""
-        np = _numpy()
+        np = load_numpy()
         batch = len(X)
         if len(encoded) != batch:
             raise ValueError(f"compile_model: {batch} inputs but {len(encoded)} labels")
@@ -206,7 +206,7 @@ class CompiledModel:
         return losses, outputs, grad
 
     def _explain(self, X: Any, encoded: Any, losses: Any, backward: bool) -> None:
-        np = _numpy()
+        np = load_numpy()
         label = (lambda b: self.labels[int(encoded[b])]) if self.labels is not None else (
             lambda b: encoded[b].tolist())
         bad = np.flatnonzero(~np.isfinite(losses)).tolist()
@@ -243,7 +243,7 @@ class CompiledModel:
             The mean loss as a float, and the outputs as floats (a list of floats per sample
             for a model with several outputs).
         """
-        np = _numpy()
+        np = load_numpy()
         self.sync()
         X = self.rows(X)
         losses, outputs, grad = self._run(X, self.encode(labels))
@@ -259,7 +259,7 @@ class CompiledModel:
         labels; the gradient (of the mean loss, one entry per parameter) is returned, not
         stored.  The parameters are read from ``arrays.data`` (see :meth:`sync`).
         """
-        np = _numpy()
+        np = load_numpy()
         self.arrays.acquire()
         losses, outputs, grad = self._run(X, encoded)
         with np.errstate(all="ignore"):
@@ -274,7 +274,7 @@ class CompiledModel:
 
     def loss(self, X: Any, labels: Sequence[Any]) -> float:
         """The mean loss on ``(X, labels)``, without gradients."""
-        np = _numpy()
+        np = load_numpy()
         losses, _, _ = self._run(self.rows(X), self.encode(labels), backward=False)
         with np.errstate(all="ignore"):
             return float(losses.mean())
@@ -286,7 +286,7 @@ class CompiledModel:
 
 def _rows(model: Any, X: Any, width: int) -> Any:
     """``X`` as a float array of shape ``(n, width)``; a bad row gets the scalar model's own error."""
-    np = _numpy()
+    np = load_numpy()
     if not isinstance(X, np.ndarray) and any(isinstance(v, Value) for row in X[:1] for v in row):
         X = [[v.data if isinstance(v, Value) else v for v in row] for row in X]  # rows of Values: their numbers
     try:
@@ -306,7 +306,7 @@ def _rows(model: Any, X: Any, width: int) -> Any:
 
 
 def _is_flat_number(label: Any) -> bool:
-    items = _flatten(label) if isinstance(label, (list, tuple)) else [label]
+    items = tree_flatten(label) if isinstance(label, (list, tuple)) else [label]
     return all(is_real(v) and math.isfinite(v) for v in items)
 
 

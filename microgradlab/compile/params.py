@@ -21,7 +21,7 @@ import operator
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..engine import Value
-from .watch import _DATA, _GRAD, swap, unswap
+from .watch import DATA_SLOT, GRAD_SLOT, swap, unswap
 
 _owner: Dict[int, "ParameterArrays"] = {}  # id of a parameter whose arrays are ahead -> its arrays
 
@@ -46,7 +46,7 @@ def _stale() -> Dict[str, Any]:
         _sync_owner(self)
         return self.__reduce_ex__(protocol)
 
-    return {"data": attribute(_DATA), "grad": attribute(_GRAD), "__reduce_ex__": reduce_ex}
+    return {"data": attribute(DATA_SLOT), "grad": attribute(GRAD_SLOT), "__reduce_ex__": reduce_ex}
 
 
 class ParameterArrays:
@@ -90,5 +90,5 @@ class ParameterArrays:
         unswap(params)
         for p, x, g in zip(params, data, grad):
             del _owner[id(p)]
-            _DATA.__set__(p, x)
-            _GRAD.__set__(p, g)
+            DATA_SLOT.__set__(p, x)
+            GRAD_SLOT.__set__(p, g)

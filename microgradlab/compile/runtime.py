@@ -7,15 +7,15 @@ import operator
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..engine import TracingError, Value
-from .check import _check_rules
-from .errors import _numpy
-from .gather import _Gather
-from .lower import GroupInfo, _ArrayMath
-from .shapes import _flatten, _nest, _number, _shape
+from .check import check_array_rules
+from .errors import load_numpy
+from .gather import Gather
+from .lower import GroupInfo, ArrayMath
+from .shapes import tree_flatten, tree_unflatten, as_number, tree_shape
 from .explain import replay
-from .tape import _build_tape, _lay_out_layers
+from .tape import build_tape, lay_out_layers
 from .params import ParameterArrays
-from .trace import Piece, _explain_difference, _moved, _nearby, _trace, _Traced
+from .trace import Piece, explain_difference, moved_parameters, nearby_inputs, trace_pieces, Traced
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -47,27 +47,27 @@ class CompiledFunction:
     inspect), ``has_aux``.
     """
 
-    def __init__(self, np: Any, fn: Callable[..., Any], traced: _Traced, shapes: List[Tuple[int, ...]],
+    def __init__(self, np: Any, fn: Callable[..., Any], traced: Traced, shapes: List[Tuple[int, ...]],
                  out_shapes: List[Tuple[int, ...]], params: List[Value], has_aux: bool, fuse: bool) -> None:
         self._np = np
-        self._math = _ArrayMath(np)
+        self._math = ArrayMath(np)
         self._fn = fn
         self._shapes = shapes
         self._out_shapes = out_shapes
         self.params = params
         self.has_aux = has_aux
         program = traced.program
-        self.tape, self._widths, self._bdep = _build_tape(np, program, fuse)
+        self.tape, self._widths, self._bdep = build_tape(np, program, fuse)
         self._groups = self.tape._groups
         members_of: Dict[int, List[Tuple[Tuple[int, ...], int]]] = {}
         for _, args, reg in program.instrs:
             members_of.setdefault(program.loc[reg][0], []).append((args, reg))  # type: ignore[index]
-        _check_rules(np, self._math, self._groups, program, members_of)
+        check_array_rules(np, self._math, self._groups, program, members_of)
         self._theta = program.theta
         self._consts = np.asarray([program.consts], dtype=float).reshape(1, -1)
-        self._outputs = _Gather(np, [program.loc[r] for r in program.outputs],  # type: ignore[misc]
+        self._outputs = Gather(np, [program.loc[r] for r in program.outputs],  # type: ignore[misc]
                                 self._widths, self._bdep)
-        self._loss = _Gather(np, [program.loc[program.outputs[0]]], self._widths, self._bdep)  # type: ignore[list-item]
+        self._loss = Gather(np, [program.loc[program.outputs[0]]], self._widths, self._bdep)  # type: ignore[list-item]
         self._scalar_loss = has_aux or out_shapes[0] == ()
         self._get_data = operator.attrgetter("data")
         #: Where the parameters are read from while they live in arrays (see ``params.ParameterArrays``).
@@ -148,7 +148,7 @@ class CompiledFunction:
         shapes = [(1 if reduce else batch, w) for reduce, w in zip(reduce_batch, self._widths)]
         grads: List[Any] = [None] * len(blocks)
 
-        def scatter(operand: _Gather, contrib: Callable[[], Any]) -> None:
+        def scatter(operand: Gather, contrib: Callable[[], Any]) -> None:
             if not required.isdisjoint(operand.blocks):
                 operand.scatter(contrib(), grads, shapes, requires, reduce_batch)
 
@@ -233,7 +233,8 @@ class CompiledFunction:
 
         def run(b: int) -> Callable[[], Any]:
             def sample() -> Any:
-                args = [_nest([Value(float(v)) for v in a[b].ravel()], shape) for a, shape in zip(arrays, self._shapes)]
+                args = [tree_unflatten([Value(float(v)) for v in a[b].ravel()], shape)
+                        for a, shape in zip(arrays, self._shapes)]
                 out = self._fn(*args)
                 return out[0] if self.has_aux else out
             return sample
@@ -338,13 +339,13 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any], params: Optio
     >>> w.grad                          # mean of 2(wx - 1)x: (2 + 12) / 2
     7.0
     """
-    np = _numpy()
+    np = load_numpy()
     if not isinstance(example_inputs, (tuple, list)):
         raise TypeError(f"compile: example_inputs must be a tuple of the arguments of fn, got {example_inputs!r}")
-    shapes = [_shape(x, f"compile: example input {a}") for a, x in enumerate(example_inputs)]
+    shapes = [tree_shape(x, f"compile: example input {a}") for a, x in enumerate(example_inputs)]
     if not shapes:
         raise TypeError("compile: fn needs at least one argument (the batched inputs)")
-    args_flat = [[_number(v, f"compile: example input {a}") for v in _flatten(x)]
+    args_flat = [[as_number(v, f"compile: example input {a}") for v in tree_flatten(x)]
                  for a, x in enumerate(example_inputs)]
     chosen = _parameters(fn, args_flat, shapes, has_aux) if params is None else list(params)
     for i, p in enumerate(chosen):
@@ -352,26 +353,27 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any], params: Optio
             raise TypeError(f"compile: params[{i}] must be a leaf Value (a Parameter), got {p!r}")
     if len({id(p) for p in chosen}) != len(chosen):
         raise ValueError("compile: a parameter appears twice in params")
-    traced, out_shapes = _trace_checked([(fn, args_flat)], shapes, chosen, has_aux, check)
+    traced, out_shapes = trace_checked([(fn, args_flat)], shapes, chosen, has_aux, check)
     if params is None:  # the same order with fuse=False: f.params does not depend on fusing
-        chosen = _lay_out_layers(np, traced.program, chosen)
+        chosen = lay_out_layers(np, traced.program, chosen)
     return CompiledFunction(np, fn, traced, shapes, out_shapes, chosen, has_aux, fuse)
 
 
-def _trace_checked(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
-                   has_aux: bool, check: bool) -> Tuple[_Traced, List[Tuple[int, ...]]]:
+def trace_checked(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
+                   has_aux: bool, check: bool) -> Tuple[Traced, List[Tuple[int, ...]]]:
     """Trace the pieces; with ``check``, trace again at nearby inputs and parameters and raise
     TracingError if the graph or a constant changed."""
-    traced, out_shapes = _trace(pieces, shapes, params, has_aux)
+    traced, out_shapes = trace_pieces(pieces, shapes, params, has_aux)
     if check:
         try:
-            with _moved(params):
-                again, _ = _trace([(fn, _nearby(args), *on) for fn, args, *on in pieces], shapes, params, has_aux)
+            with moved_parameters(params):
+                again, _ = trace_pieces([(fn, nearby_inputs(args), *on) for fn, args, *on in pieces], shapes, params,
+                                        has_aux)
         except (ArithmeticError, ValueError):
             again = None  # out of fn's domain nearby: nothing to compare
         if again is not None and again.program.signature() != traced.program.signature():
             raise TracingError("compile: the traced graph depends on the data of the inputs or parameters: "
-                               + _explain_difference(traced.program, again.program)
+                               + explain_difference(traced.program, again.program)
                                + "; write data-dependent choices with ops (relu, abs, a mask input)")
     return traced, out_shapes
 
@@ -379,6 +381,6 @@ def _trace_checked(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], p
 def _parameters(fn: Callable[..., Any], args_flat: Sequence[Sequence[float]], shapes: Sequence[Tuple[int, ...]],
                 has_aux: bool) -> List[Value]:
     """Every Parameter leaf of fn's graph at the example, in the order first met."""
-    traced, _ = _trace([(fn, args_flat)], shapes, [], has_aux)
+    traced, _ = trace_pieces([(fn, args_flat)], shapes, [], has_aux)
     return [leaf for leaf in traced.leaves if leaf.is_parameter]
 

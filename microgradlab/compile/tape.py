@@ -6,9 +6,9 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from ..engine import Value
 from ..ops import Primitive
-from .gather import _Gather
-from .lower import _Dot, _Group, _Map, _MatMul, _Reduce
-from .trace import _Program, is_weighted_sum
+from .gather import Gather
+from .lower import DotStep, StepGroup, MapStep, MatMulStep, ReduceStep
+from .trace import Program, is_weighted_sum
 
 
 class Tape:
@@ -20,7 +20,7 @@ class Tape:
         n_params: Parameters (their gradients are summed over the batch).
     """
 
-    def __init__(self, groups: List[_Group], n_nodes: int, n_params: int) -> None:
+    def __init__(self, groups: List[StepGroup], n_nodes: int, n_params: int) -> None:
         self._groups = groups
         self.groups = [g.info() for g in groups]
         self.n_nodes = n_nodes
@@ -40,18 +40,18 @@ class Tape:
         return f"Tape({len(self.groups)} steps, {self.n_nodes} nodes, {self.n_params} parameters)"
 
 
-def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int], List[bool]]:
+def build_tape(np: Any, program: Program, fuse: bool) -> Tuple[Tape, List[int], List[bool]]:
     """Group the program's instructions level by level; return the tape, block widths and batch flags."""
     widths = [len(regs) for regs in program.inputs] + [len(program.params), len(program.consts)]
     bdep = [True] * program.n_args + [False, False]
     by_level: Dict[int, List[Tuple[Primitive, Tuple[int, ...], int]]] = {}
     for instr in program.instrs:
         by_level.setdefault(program.level[instr[2]], []).append(instr)
-    groups: List[_Group] = []
+    groups: List[StepGroup] = []
     loc, is_bdep = program.loc, program.bdep
 
-    def gather(regs: Sequence[int]) -> _Gather:
-        return _Gather(np, [loc[r] for r in regs], widths, bdep)  # type: ignore[misc]
+    def gather(regs: Sequence[int]) -> Gather:
+        return Gather(np, [loc[r] for r in regs], widths, bdep)  # type: ignore[misc]
 
     for level in sorted(by_level):
         buckets: Dict[Any, List[Tuple[Primitive, Tuple[int, ...], int]]] = {}
@@ -78,18 +78,18 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
             for j, (_, _, reg) in enumerate(members):
                 loc[reg] = (block, j)
             prim = members[0][0]
-            group: _Group
+            group: StepGroup
             if key[0] == "map":
                 operands = [gather([args[i] for _, args, _ in members]) for i in range(prim.arity)]
-                group = _Map(np, prim, block, width, operands)
+                group = MapStep(np, prim, block, width, operands)
             elif key[0] == "reduce":
                 n = key[2]  # one operand per argument group: the weights, then the inputs, for pairs
                 operands = [gather([a for _, args, _ in members for a in args[k * n:(k + 1) * n]])
                             for k in range(len(prim.partials))]
-                group = _Reduce(np, prim, block, width, operands, n=n)
+                group = ReduceStep(np, prim, block, width, operands, n=n)
             elif key[0] == "dot":
                 n = key[1]
-                group = _Dot(prim, block, width, [gather([a for _, args, _ in members for a in args[:n]]),
+                group = DotStep(prim, block, width, [gather([a for _, args, _ in members for a in args[:n]]),
                                                   gather([a for _, args, _ in members for a in args[n:]])], n=n)
             else:
                 shared = key[1]
@@ -99,21 +99,21 @@ def _build_tape(np: Any, program: _Program, fuse: bool) -> Tuple[Tape, List[int]
                 inputs = gather(shared)
                 weights = [gather([others[j][i] for j in range(width) for i in positions.tolist()])
                            for positions in inputs.positions]
-                group = _MatMul(prim, block, width, [inputs] + weights, n=n)
+                group = MatMulStep(prim, block, width, [inputs] + weights, n=n)
             widths.append(width)
             bdep.append(any(g.bdep for g in group.operands))
             groups.append(group)
     return Tape(groups, len(program.instrs), len(program.params)), widths, bdep
 
 
-def _lay_out_layers(np: Any, program: _Program, params: List[Value]) -> List[Value]:
+def lay_out_layers(np: Any, program: Program, params: List[Value]) -> List[Value]:
     """The parameters in an order that makes each fused layer's weights one contiguous run.
 
     With that layout every weight matrix is a view of the parameter array, never
     gathered (``nn``'s ``parameters()`` order has it already: weight tensor, then
     bias).  The program's parameter columns are renumbered to match.
     """
-    tape, _, _ = _build_tape(np, program, True)
+    tape, _, _ = build_tape(np, program, True)
     order: List[int] = []
     seen = set()
     for group in tape._groups:

@@ -1,6 +1,6 @@
 """Tracing: call a function once on fresh leaves and record its graph as a program.
 
-The program (``_Program``) is a list of scalar instructions over numbered
+The program (``Program``) is a list of scalar instructions over numbered
 registers; ``print(program)`` shows it, and ``evaluate`` runs it on
 floats with the scalar rules (the reference the array tape must agree with).
 """
@@ -15,8 +15,8 @@ from .. import ops
 from ..engine import Value, enable_grad, walk
 from ..modes import tracing
 from ..ops import Primitive
-from .shapes import _flatten, _nest, _number, _shape
-from .watch import _input_leaf, watch_reads
+from .shapes import tree_flatten, tree_unflatten, as_number, tree_shape
+from .watch import input_leaf, watch_reads
 
 # How far the verification trace moves each input, relative to max(1, |x|).
 _CHECK_STEP = 1e-3
@@ -29,7 +29,7 @@ _CHECK_STEP = 1e-3
 # when grouped.
 
 
-class _Program:
+class Program:
     """The traced graph: registers, instructions in topological order, outputs."""
 
     def __init__(self, arg_widths: Sequence[int], n_params: int) -> None:
@@ -144,7 +144,7 @@ def is_weighted_sum(prim: Primitive) -> bool:
     return prim is ops.PRIMITIVES.get("dot")
 
 
-def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Value],
+def _record(program: Program, roots: Sequence[Any], input_leaves: Sequence[Value],
             params: Sequence[Value], bind: Optional[Sequence[int]] = None) -> Tuple[List[int], List[Value]]:
     """Add the graph under ``roots`` to ``program``; return the roots' registers and the
     other (constant) leaves met.  Called once per traced piece, all into one program."""
@@ -172,8 +172,8 @@ def _record(program: _Program, roots: Sequence[Any], input_leaves: Sequence[Valu
     return outputs, closed_over
 
 
-class _Traced(NamedTuple):
-    program: _Program
+class Traced(NamedTuple):
+    program: Program
     leaves: List[Value]  # every leaf of the graph (inputs, parameters, constants)
 
 
@@ -182,8 +182,8 @@ class _Traced(NamedTuple):
 Piece = Tuple[Any, ...]
 
 
-def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
-           has_aux: bool) -> Tuple[_Traced, List[Tuple[int, ...]]]:
+def trace_pieces(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: Sequence[Value],
+           has_aux: bool) -> Tuple[Traced, List[Tuple[int, ...]]]:
     """Call each piece's function once on fresh leaves at its example and record the graphs in
     one program (identical nodes merge); also return the output shapes.
 
@@ -192,25 +192,25 @@ def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: S
     list of all their results.  While tracing, a read of an
     input's or a parameter's data from outside the library raises TracingError.
     """
-    program = _Program([len(flat) for flat in pieces[0][1]], len(params))
+    program = Program([len(flat) for flat in pieces[0][1]], len(params))
     leaves_met: List[Value] = list(params)
     outputs: List[int] = []
     out_shapes: List[Tuple[int, ...]] = []
     with enable_grad(), tracing(), watch_reads(params):
         results: List[List[int]] = []
         for fn, args_flat, *on in pieces:
-            leaves = [[_input_leaf(v, a, i) for i, v in enumerate(flat)] for a, flat in enumerate(args_flat)]
+            leaves = [[input_leaf(v, a, i) for i, v in enumerate(flat)] for a, flat in enumerate(args_flat)]
             # a piece bound to earlier results gets them flat (it nests them itself)
-            args = leaves if on else [_nest(vals, shape) for vals, shape in zip(leaves, shapes)]
+            args = leaves if on else [tree_unflatten(vals, shape) for vals, shape in zip(leaves, shapes)]
             out = fn(*args)
             parts = list(out) if has_aux else [out]
             if has_aux and (not isinstance(out, tuple) or len(out) != 2):
                 raise TypeError(f"compile: with has_aux=True the function must return (loss, aux), got {out!r}")
-            piece_shapes = [_shape(part, "compile: the function's result") for part in parts]
-            roots = [leaf for part in parts for leaf in _flatten(part)]
+            piece_shapes = [tree_shape(part, "compile: the function's result") for part in parts]
+            roots = [leaf for part in parts for leaf in tree_flatten(part)]
             for r in roots:
                 if not isinstance(r, Value):
-                    _number(r, "compile: the function's result")
+                    as_number(r, "compile: the function's result")
             if has_aux and piece_shapes[0] != ():
                 raise TypeError(f"compile: the loss must be one number per sample, got shape {piece_shapes[0]}")
             flat_inputs = [leaf for group in leaves for leaf in group]
@@ -223,10 +223,10 @@ def _trace(pieces: Sequence[Piece], shapes: Sequence[Tuple[int, ...]], params: S
     program.outputs = outputs
     if len(pieces) > 1:
         out_shapes = [(len(outputs),)]
-    return _Traced(program, leaves_met), out_shapes
+    return Traced(program, leaves_met), out_shapes
 
 
-def _nearby(args_flat: Sequence[Sequence[float]]) -> List[List[float]]:
+def nearby_inputs(args_flat: Sequence[Sequence[float]]) -> List[List[float]]:
     """Inputs moved a little (seeded), for the verification trace."""
     rng = random.Random(0)
     return [[x + _CHECK_STEP * max(1.0, abs(x)) * rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.0) for x in flat]
@@ -234,7 +234,7 @@ def _nearby(args_flat: Sequence[Sequence[float]]) -> List[List[float]]:
 
 
 @contextlib.contextmanager
-def _moved(params: Sequence[Value]) -> Iterator[None]:
+def moved_parameters(params: Sequence[Value]) -> Iterator[None]:
     """Parameters moved a little (seeded) for the verification trace, and put back exactly."""
     saved = [p.data for p in params]
     rng = random.Random(1)
@@ -247,7 +247,7 @@ def _moved(params: Sequence[Value]) -> Iterator[None]:
             p.data = x
 
 
-def _explain_difference(first: _Program, second: _Program) -> str:
+def explain_difference(first: Program, second: Program) -> str:
     for a, b in zip(first.consts, second.consts):
         if a.hex() != b.hex():
             return (f"the constant {a!r} became {b!r} -- a number computed from a Value's .data or float() "

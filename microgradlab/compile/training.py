@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, List, Sequence, Tuple
 
-from .errors import _numpy
+from .errors import load_numpy
 from .model import CompiledModel
 
 
@@ -21,7 +21,7 @@ class CompiledSteps:
     """The training steps of ``runner`` on ``(X, targets)`` with ``optimizer``."""
 
     def __init__(self, runner: CompiledModel, X: Sequence[Any], targets: Sequence[Any], optimizer: Any) -> None:
-        np = _numpy()
+        np = load_numpy()
         self.np = np
         self.runner = runner
         self.optimizer = optimizer

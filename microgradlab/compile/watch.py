@@ -22,8 +22,8 @@ from typing import Any, Callable, Dict, Iterator, Sequence, Tuple
 
 from ..engine import TracingError, Value
 
-_DATA = Value.__dict__["data"]  # the slot descriptors, read and written past any property
-_GRAD = Value.__dict__["grad"]
+DATA_SLOT = Value.__dict__["data"]  # the slot descriptors, read and written past any property
+GRAD_SLOT = Value.__dict__["grad"]
 _LIBRARY = __name__.split(".")[0] + "."
 
 _classes: Dict[Tuple[type, str], type] = {}
@@ -65,16 +65,16 @@ def _watching() -> Dict[str, Any]:
     def get(self: Value) -> float:
         if not sys._getframe(1).f_globals.get("__name__", "").startswith(_LIBRARY):
             _read(self, ".data")
-        return _DATA.__get__(self)
+        return DATA_SLOT.__get__(self)
 
     def to_float(self: Value) -> float:
         _read(self, "float()")
         return 0.0  # pragma: no cover - _read raises
 
-    return {"data": property(get, _DATA.__set__), "__float__": to_float}
+    return {"data": property(get, DATA_SLOT.__set__), "__float__": to_float}
 
 
-def _input_leaf(x: float, arg: int, i: int) -> Value:
+def input_leaf(x: float, arg: int, i: int) -> Value:
     leaf = Value(x)
     leaf.__class__ = subclass(type(leaf), "watch", _watching)
     _names[id(leaf)] = f"input {i} of argument {arg}"
@@ -83,7 +83,7 @@ def _input_leaf(x: float, arg: int, i: int) -> Value:
 
 @contextlib.contextmanager
 def watch_reads(params: Sequence[Value]) -> Iterator[None]:
-    """Watch the parameters' data while tracing (inputs are made watched by :func:`_input_leaf`)."""
+    """Watch the parameters' data while tracing (inputs are made watched by :func:`input_leaf`)."""
     for j, p in enumerate(params):
         p.data  # noqa: B018 - a parameter held in arrays (see .params) is brought up to date first
         _names[id(p)] = f"parameter {j}" + (f" ({p.label})" if p.label else "")

@@ -27,7 +27,7 @@ class DatasetError(ValueError):
     """
 
 
-def _two_groups(func: str, n_samples: Any) -> Tuple[int, int]:
+def two_groups(func: str, n_samples: Any) -> Tuple[int, int]:
     """Split ``n_samples`` (int or 2-tuple) into (outer/first, inner/second)."""
     if is_int(n_samples):
         n = check_int(func, "n_samples", n_samples)

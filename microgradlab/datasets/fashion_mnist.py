@@ -6,7 +6,7 @@ import os
 from typing import Optional, Tuple
 
 from .checks import Dataset, DatasetError, PathLike
-from .idx import _gc_paused, read_idx
+from .idx import gc_paused, read_idx
 
 __all__ = ["DEFAULT_FASHION_MNIST_DIR", "FASHION_MNIST_CLASSES", "load_fashion_mnist"]
 
@@ -129,6 +129,6 @@ def load_fashion_mnist(
     size = images.row_size
     if size == 0:
         return [[] for _ in range(len(images))], y
-    with _gc_paused():
+    with gc_paused():
         X = [[table[p] for p in data[i:i + size]] for i in range(0, len(data), size)]
     return X, y

@@ -29,7 +29,7 @@ _IDX_TYPES: Dict[int, Tuple[str, str, int]] = {
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic GC while building many acyclic lists (2x faster)."""
     was_enabled = gc.isenabled()
     gc.disable()
@@ -101,7 +101,7 @@ class IDXArray:
         count = self.shape[0]
         if size == 0:
             return [[] for _ in range(count)]
-        with _gc_paused():
+        with gc_paused():
             if isinstance(data, bytes):
                 return [list(data[i:i + size]) for i in range(0, count * size, size)]
             return [data[i:i + size].tolist() for i in range(0, count * size, size)]

@@ -12,7 +12,7 @@ import random
 from typing import List, Optional, Sequence, Tuple, Union
 
 from ..checks import check_float, check_int, check_random_state, is_int, is_real
-from .checks import Dataset, L, RandomState, Row, T, _two_groups
+from .checks import Dataset, L, RandomState, Row, T, two_groups
 
 __all__ = ["make_moons", "make_circles", "make_blobs", "make_spiral", "make_xor"]
 
@@ -99,7 +99,7 @@ def make_moons(
         [0, 0, 1, 1]
     """
     func = "make_moons"
-    n_out, n_in = _two_groups(func, n_samples)
+    n_out, n_in = two_groups(func, n_samples)
     if noise is not None:
         noise = check_float(func, "noise", noise)
     rng = check_random_state(random_state, func)
@@ -147,7 +147,7 @@ def make_circles(
         [0, 0, 1, 1]
     """
     func = "make_circles"
-    n_out, n_in = _two_groups(func, n_samples)
+    n_out, n_in = two_groups(func, n_samples)
     if noise is not None:
         noise = check_float(func, "noise", noise)
     factor = check_float(func, "factor", factor)
