@@ -65,7 +65,7 @@ class Dual:
         return self
 
     def leaky_relu(self, negative_slope: Any = 0.01) -> "Dual":
-        return apply_dual(_get("leaky_relu"), self, negative_slope)
+        return apply_dual(ops.get("leaky_relu"), self, negative_slope)
 
     def _apply_primitive(self, prim: Primitive, *args: Any) -> "Dual":
         """``prim(self, *args)``: how microgradlab's math functions (``microgradlab.tanh``) treat a Dual."""
@@ -79,10 +79,6 @@ class Dual:
 
 def _primal(x: Any) -> Any:
     return x.primal if isinstance(x, Dual) else x
-
-
-def _get(name: str) -> Primitive:
-    return ops.get(name)
 
 
 def apply_dual(prim: Primitive, *args: Any, in_rules: bool = False) -> Dual:
@@ -140,7 +136,7 @@ def _binary(name: str, reflected: bool = False) -> Callable[[Dual, Any], Dual]:
     def method(self: Dual, other: Any) -> Dual:
         if not isinstance(other, (Dual, Value, int, float)):
             return NotImplemented
-        prim = _get(name)
+        prim = ops.get(name)
         return apply_dual(prim, other, self) if reflected else apply_dual(prim, self, other)
 
     method.__name__ = name
@@ -149,7 +145,7 @@ def _binary(name: str, reflected: bool = False) -> Callable[[Dual, Any], Dual]:
 
 def _unary(name: str) -> Callable[[Dual], Dual]:
     def method(self: Dual) -> Dual:
-        return apply_dual(_get(name), self)
+        return apply_dual(ops.get(name), self)
 
     method.__name__ = name
     return method

@@ -17,7 +17,7 @@ from .graph import MANY, MANY_AB, MANY_B, MIXED
 from .nodes import node_classes
 from .ops import Constant, Primitive, fail
 
-__all__ = ["vsum", "dot", "logsumexp", "apply", "VALUE_MATH"]
+__all__ = ["vsum", "dot", "logsumexp", "apply", "unary", "VALUE_MATH"]
 
 _new = object.__new__
 _mode = modes.mode
@@ -203,6 +203,11 @@ def apply(op: Union[str, Primitive], *args: Operand) -> Value:
         raise TypeError(f"{prim.name} takes {prim.arity} input(s), got {len(args)}")
     methods = _methods(prim, prim.forward, _APPLIERS)
     return _call(prim, methods, args)
+
+
+def unary(prim: Primitive) -> Callable[[Value], Value]:
+    """The function ``v -> prim(v)`` on a Value, as ``apply`` uses it: made once per primitive."""
+    return _methods(prim, prim.forward, _APPLIERS)[1]
 
 
 def _methods(prim: Primitive, forward: Callable[..., float], cache: Dict[str, tuple]) -> tuple:

@@ -56,7 +56,8 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from . import ops
 from .checks import RandomState, check_choice, check_int, is_int
-from .engine import Parameter, Value, dot, unary_method
+from .engine import Parameter, Value, dot
+from .nary import unary
 from .init import INITS, default_init, init_bound, weight_generator
 from .modelfile import ModelFileError, shorten
 from .module import Module, Tensor
@@ -122,7 +123,7 @@ but not an activation: a unary op becomes one when defined with ops.define(..., 
 
 def _activation_function(activation: str) -> Optional[Callable[[Value], Value]]:
     """The function a neuron applies to its pre-activation (None for linear): the op table's entry."""
-    return None if activation == LINEAR else unary_method(ops.get(activation))
+    return None if activation == LINEAR else unary(ops.get(activation))  # shared with apply()
 
 
 def _config_size(name: str, value: Any) -> int:
